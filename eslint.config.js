@@ -8,12 +8,24 @@ import tseslint from 'typescript-eslint';
 
 /** Zones: `target` may not import from `from`. */
 const zones = [
-  { target: './protocol', from: ['./certs', './proxy-server', './proxy-agent', './hub', './sandbox', './test'] },
-  { target: './certs', from: ['./protocol', './proxy-server', './proxy-agent', './hub', './sandbox', './test'] },
+  {
+    target: './protocol',
+    from: ['./certs', './proxy-server', './proxy-agent', './hub', './sandbox', './test'],
+  },
+  {
+    target: './certs',
+    from: ['./protocol', './proxy-server', './proxy-agent', './hub', './sandbox', './test'],
+  },
   { target: './proxy-agent', from: ['./proxy-server', './hub', './sandbox', './test'] },
   { target: './proxy-server', from: ['./proxy-agent', './hub', './sandbox', './test'] },
-  { target: './proxy-server/client', from: ['./proxy-server/!(client)/**', './proxy-server/*.ts', './certs'] },
-  { target: './sandbox', from: ['./protocol', './proxy-server', './proxy-agent', './hub', './test'] },
+  {
+    target: './proxy-server/client',
+    from: ['./proxy-server/!(client)/**', './proxy-server/*.ts', './certs'],
+  },
+  {
+    target: './sandbox',
+    from: ['./protocol', './proxy-server', './proxy-agent', './hub', './test'],
+  },
   { target: './hub', from: ['./proxy-agent', './test'] },
 ];
 
@@ -26,7 +38,12 @@ export default tseslint.config(
     plugins: { 'import-x': importX },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
     },
     rules: {
       'import-x/no-restricted-paths': ['error', { zones }],
@@ -44,11 +61,13 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name='only']",
+          selector:
+            "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name='only']",
           message: 'Do not commit .only tests.',
         },
         {
-          selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name='skip']",
+          selector:
+            "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name='skip']",
           message: 'Do not commit skipped tests.',
         },
       ],

@@ -8,7 +8,10 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{protocol,certs,proxy-server,proxy-agent,hub,sandbox}/**/*.test.ts', 'test/docs/**/*.test.ts'],
+          include: [
+            '{protocol,certs,proxy-server,proxy-agent,hub,sandbox}/**/*.test.ts',
+            'test/docs/**/*.test.ts',
+          ],
           testTimeout: 20_000,
         },
       },

@@ -50,6 +50,9 @@ export function apiRequest(
 }
 
 /** `apiRequest(creds, 'GET', path)`. */
-export function apiGet(creds: AdminCredentials, path: string): Promise<{ status: number; body: string }> {
+export function apiGet(
+  creds: AdminCredentials,
+  path: string,
+): Promise<{ status: number; body: string }> {
   return apiRequest(creds, 'GET', path);
 }

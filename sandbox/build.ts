@@ -39,7 +39,8 @@ export interface EnsureBinariesOptions {
  */
 export function binaryCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum']) hash.update(readFileSync(join(WRAPPER_MODULE_DIR, file)));
+  for (const file of ['go.mod', 'go.sum'])
+    hash.update(readFileSync(join(WRAPPER_MODULE_DIR, file)));
   const key = `${KUBERNETES_VERSION}-etcd-${ETCD_VERSION}-${hash.digest('hex').slice(0, 12)}`;
   return join(cacheRoot(env), 'k8s', key);
 }
@@ -88,9 +89,20 @@ export async function ensureBinaries(options: EnsureBinariesOptions = {}): Promi
     if (todo.length === 0) return paths;
     const goEnv = { ...env, GOWORK: 'off', CGO_ENABLED: '0' };
     await checkGo(goEnv);
-    progress(`k8s binaries: building ${todo.join(', ')} (Kubernetes ${KUBERNETES_VERSION}, etcd ${ETCD_VERSION}) into ${dir}`);
-    progress('k8s binaries: the first build takes about 5–15 minutes on 2 cores (measured: 6 min with the modules downloaded); later runs reuse the cache');
-    await runStep('downloading Go modules', ['mod', 'download'], goEnv, progress, isTty, 'SANDBOX_ERR_MODULE_DOWNLOAD');
+    progress(
+      `k8s binaries: building ${todo.join(', ')} (Kubernetes ${KUBERNETES_VERSION}, etcd ${ETCD_VERSION}) into ${dir}`,
+    );
+    progress(
+      'k8s binaries: the first build takes about 5–15 minutes on 2 cores (measured: 6 min with the modules downloaded); later runs reuse the cache',
+    );
+    await runStep(
+      'downloading Go modules',
+      ['mod', 'download'],
+      goEnv,
+      progress,
+      isTty,
+      'SANDBOX_ERR_MODULE_DOWNLOAD',
+    );
     const total = BINARIES.length;
     for (const name of todo) {
       const tmp = `${paths[name]}.partial-${process.pid}`;
@@ -166,7 +178,9 @@ function capture(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<s
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${out}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${out}`)),
+    );
   });
 }
 
@@ -184,7 +198,11 @@ function runStep(
   progress(`k8s binaries: ${step}…`);
   const tail: string[] = [];
   return new Promise((resolve, reject) => {
-    const child = spawn('go', args, { cwd: WRAPPER_MODULE_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('go', args, {
+      cwd: WRAPPER_MODULE_DIR,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const onOutput = (d: Buffer) => {
       for (const line of d.toString().split('\n')) {
         if (line.trim() === '') continue;
@@ -211,18 +229,27 @@ function runStep(
       }
     };
     child.on('error', (err) =>
-      finish(new SandboxError('SANDBOX_ERR_GO_MISSING', `could not run go: ${err.message}`, { cause: err })),
+      finish(
+        new SandboxError('SANDBOX_ERR_GO_MISSING', `could not run go: ${err.message}`, {
+          cause: err,
+        }),
+      ),
     );
     child.on('close', (code, signal) => {
       if (code === 0) return finish(null);
       const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const what = failCode === 'SANDBOX_ERR_MODULE_DOWNLOAD'
-        ? 'downloading the Go modules failed (is the Go module proxy reachable? GOPROXY)'
-        : `${step} failed`;
+      const what =
+        failCode === 'SANDBOX_ERR_MODULE_DOWNLOAD'
+          ? 'downloading the Go modules failed (is the Go module proxy reachable? GOPROXY)'
+          : `${step} failed`;
       finish(
-        new SandboxError(failCode, `${what}: go ${args[0]} ${why}; last output:\n${tail.join('\n')}`, {
-          logTail: [...tail],
-        }),
+        new SandboxError(
+          failCode,
+          `${what}: go ${args[0]} ${why}; last output:\n${tail.join('\n')}`,
+          {
+            logTail: [...tail],
+          },
+        ),
       );
     });
   });

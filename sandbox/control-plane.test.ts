@@ -23,10 +23,20 @@ function script(name: string, body: string): string {
 
 describe('startControlPlane errors', () => {
   it('reports a binary that exits early, with its last log lines, and leaves no folder behind', async () => {
-    const failing = script('etcd-fails', 'echo "starting"\necho "fatal: data dir is corrupt" >&2\nexit 3');
+    const failing = script(
+      'etcd-fails',
+      'echo "starting"\necho "fatal: data dir is corrupt" >&2\nexit 3',
+    );
     const base = mkdtempSync(join(scratch, 'base-'));
-    const binaries = { etcd: failing, 'kube-apiserver': failing, 'kube-controller-manager': failing, kubectl: failing };
-    const err = await startControlPlane({ name: 'early-exit', binaries, baseDir: base }).catch((e: unknown) => e);
+    const binaries = {
+      etcd: failing,
+      'kube-apiserver': failing,
+      'kube-controller-manager': failing,
+      kubectl: failing,
+    };
+    const err = await startControlPlane({ name: 'early-exit', binaries, baseDir: base }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SandboxError);
     expect((err as SandboxError).code).toBe('SANDBOX_ERR_EARLY_EXIT');
     expect((err as SandboxError).message).toMatch(/^etcd exited with code 3 before it was ready/);
@@ -41,11 +51,20 @@ describe('startControlPlane errors', () => {
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const port = (server.address() as { port: number }).port;
     const never = script('never-run', 'exit 99');
-    const binaries = { etcd: never, 'kube-apiserver': never, 'kube-controller-manager': never, kubectl: never };
-    const err = await startControlPlane({ name: 'taken', apiserverPort: port, binaries }).catch((e: unknown) => e);
+    const binaries = {
+      etcd: never,
+      'kube-apiserver': never,
+      'kube-controller-manager': never,
+      kubectl: never,
+    };
+    const err = await startControlPlane({ name: 'taken', apiserverPort: port, binaries }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SandboxError);
     expect((err as SandboxError).code).toBe('SANDBOX_ERR_PORT_IN_USE');
-    expect((err as SandboxError).message).toBe(`port 127.0.0.1:${port} for the taken API server is already in use`);
+    expect((err as SandboxError).message).toBe(
+      `port 127.0.0.1:${port} for the taken API server is already in use`,
+    );
   });
 
   it('rejects a name that is not a DNS label', async () => {
@@ -57,10 +76,15 @@ describe('startControlPlane errors', () => {
 describe('ensureBinaries errors', () => {
   it('says Go is missing when it must build and finds no go on PATH', async () => {
     const cache = mkdtempSync(join(scratch, 'cache-'));
-    const err = await ensureBinaries({ env: { PATH: join(scratch, 'empty-path'), SPOKELINK_CACHE_DIR: cache }, progress: () => {} }).catch((e: unknown) => e);
+    const err = await ensureBinaries({
+      env: { PATH: join(scratch, 'empty-path'), SPOKELINK_CACHE_DIR: cache },
+      progress: () => {},
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SandboxError);
     expect((err as SandboxError).code).toBe('SANDBOX_ERR_GO_MISSING');
-    expect((err as SandboxError).message).toMatch(/Go 1\.26 or newer is needed .* `go` was not found on PATH/);
+    expect((err as SandboxError).message).toMatch(
+      /Go 1\.26 or newer is needed .* `go` was not found on PATH/,
+    );
   });
 
   it('says which module download failed when the module proxy cannot be used', async () => {
@@ -75,22 +99,33 @@ describe('ensureBinaries errors', () => {
       GOPROXY: 'off',
       GOFLAGS: '-modcacherw',
     };
-    const err = await ensureBinaries({ env, progress: (l) => lines.push(l), isTty: false }).catch((e: unknown) => e);
+    const err = await ensureBinaries({ env, progress: (l) => lines.push(l), isTty: false }).catch(
+      (e: unknown) => e,
+    );
     rmSync(modcache, { recursive: true, force: true });
     expect(err).toBeInstanceOf(SandboxError);
     expect((err as SandboxError).code).toBe('SANDBOX_ERR_MODULE_DOWNLOAD');
     expect((err as SandboxError).message).toContain('downloading the Go modules failed');
     expect((err as SandboxError).message).toMatch(/GOPROXY=off/);
-    expect(lines[0]).toMatch(/^k8s binaries: building kube-apiserver, kube-controller-manager, kubectl, etcd/);
+    expect(lines[0]).toMatch(
+      /^k8s binaries: building kube-apiserver, kube-controller-manager, kubectl, etcd/,
+    );
   });
 
   it('uses ready binaries from SPOKELINK_K8S_BIN_DIR and names the one that is missing', async () => {
     const dir = mkdtempSync(join(scratch, 'bins-'));
-    for (const b of ['kube-apiserver', 'kube-controller-manager', 'etcd']) writeFileSync(join(dir, b), '');
-    const err = await ensureBinaries({ env: { SPOKELINK_K8S_BIN_DIR: dir } }).catch((e: unknown) => e);
+    for (const b of ['kube-apiserver', 'kube-controller-manager', 'etcd'])
+      writeFileSync(join(dir, b), '');
+    const err = await ensureBinaries({ env: { SPOKELINK_K8S_BIN_DIR: dir } }).catch(
+      (e: unknown) => e,
+    );
     expect((err as SandboxError).code).toBe('SANDBOX_ERR_BINARY_MISSING');
-    expect((err as SandboxError).message).toBe(`SPOKELINK_K8S_BIN_DIR is ${dir} but it holds no kubectl`);
+    expect((err as SandboxError).message).toBe(
+      `SPOKELINK_K8S_BIN_DIR is ${dir} but it holds no kubectl`,
+    );
     writeFileSync(join(dir, 'kubectl'), '');
-    expect((await ensureBinaries({ env: { SPOKELINK_K8S_BIN_DIR: dir } })).kubectl).toBe(join(dir, 'kubectl'));
+    expect((await ensureBinaries({ env: { SPOKELINK_K8S_BIN_DIR: dir } })).kubectl).toBe(
+      join(dir, 'kubectl'),
+    );
   });
 });

@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type CertificateAuthority, createCa, generateKeyPair, issueCert, renderKubeconfig } from '../certs/index.ts';
+import {
+  type CertificateAuthority,
+  createCa,
+  generateKeyPair,
+  issueCert,
+  renderKubeconfig,
+} from '../certs/index.ts';
 import { type AdminCredentials, apiGet } from './api-probe.ts';
 import { type BinaryPaths, ensureBinaries, isAlive } from './build.ts';
 import { SandboxError } from './errors.ts';
@@ -88,9 +94,13 @@ let hooksInstalled = false;
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   if (!NAME_PATTERN.test(options.name)) {
-    throw new SandboxError('SANDBOX_ERR_INVALID_OPTIONS', `control plane name "${options.name}" must be a DNS label of at most 40 characters`);
+    throw new SandboxError(
+      'SANDBOX_ERR_INVALID_OPTIONS',
+      `control plane name "${options.name}" must be a DNS label of at most 40 characters`,
+    );
   }
-  if (options.apiserverPort !== undefined) await assertPortFree(options.apiserverPort, `the ${options.name} API server`);
+  if (options.apiserverPort !== undefined)
+    await assertPortFree(options.apiserverPort, `the ${options.name} API server`);
   const binaries = options.binaries ?? (await ensureBinaries());
   sweepStale(options.baseDir ?? tmpdir());
   installExitHooks();
@@ -103,7 +113,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       return plane;
     } catch (err) {
       await plane.stop();
-      const retry = err instanceof SandboxError && err.code === 'SANDBOX_ERR_PORT_IN_USE' && attempt < 3 && options.apiserverPort === undefined;
+      const retry =
+        err instanceof SandboxError &&
+        err.code === 'SANDBOX_ERR_PORT_IN_USE' &&
+        attempt < 3 &&
+        options.apiserverPort === undefined;
       if (!retry) throw err;
     }
   }
@@ -118,7 +132,13 @@ class ControlPlaneImpl implements ControlPlane {
   servingCaPem = '';
   clientCa: CertificateAuthority = { certPem: '', keyPem: '' };
   admin: AdminCredentials = { server: '', caPem: '', certPem: '', keyPem: '' };
-  timings: StartTimings = { pkiMs: 0, etcdMs: 0, apiserverMs: 0, controllerManagerMs: 0, totalMs: 0 };
+  timings: StartTimings = {
+    pkiMs: 0,
+    etcdMs: 0,
+    apiserverMs: 0,
+    controllerManagerMs: 0,
+    totalMs: 0,
+  };
   #options: ControlPlaneOptions;
   #procs: ManagedProcess[] = [];
   #stopping: Promise<void> | undefined;
@@ -131,12 +151,17 @@ class ControlPlaneImpl implements ControlPlane {
     mkdirSync(base, { recursive: true });
     this.dir = mkdtempSync(join(base, `${DIR_PREFIX}${options.name}-`));
     this.kubeconfigPath = join(this.dir, 'admin.kubeconfig');
-    for (const sub of ['pki', 'logs', 'etcd']) mkdirSync(join(this.dir, sub), { recursive: true, mode: 0o700 });
+    for (const sub of ['pki', 'logs', 'etcd'])
+      mkdirSync(join(this.dir, sub), { recursive: true, mode: 0o700 });
     this.#recordOwner();
   }
 
   pids(): Record<string, number> {
-    return Object.fromEntries(this.#procs.filter((p) => p.pid !== undefined && !p.isExited).map((p) => [p.name, p.pid as number]));
+    return Object.fromEntries(
+      this.#procs
+        .filter((p) => p.pid !== undefined && !p.isExited)
+        .map((p) => [p.name, p.pid as number]),
+    );
   }
 
   async start(): Promise<void> {
@@ -168,7 +193,9 @@ class ControlPlaneImpl implements ControlPlane {
     ]);
     await this.#waitFor(etcd, timeoutMs, 'etcd /health', async () => {
       try {
-        const res = await fetch(`http://127.0.0.1:${etcdClientPort}/health`, { signal: AbortSignal.timeout(2_000) });
+        const res = await fetch(`http://127.0.0.1:${etcdClientPort}/health`, {
+          signal: AbortSignal.timeout(2_000),
+        });
         return res.status === 200;
       } catch {
         return false;
@@ -195,8 +222,18 @@ class ControlPlaneImpl implements ControlPlane {
       '--profiling=false',
       '--v=0',
     ]);
-    await this.#waitFor(apiserver, timeoutMs, 'kube-apiserver /readyz', async () => (await apiGet(this.admin, '/readyz')).status === 200);
-    await this.#waitFor(apiserver, timeoutMs, 'the default namespace', async () => (await apiGet(this.admin, '/api/v1/namespaces/default')).status === 200);
+    await this.#waitFor(
+      apiserver,
+      timeoutMs,
+      'kube-apiserver /readyz',
+      async () => (await apiGet(this.admin, '/readyz')).status === 200,
+    );
+    await this.#waitFor(
+      apiserver,
+      timeoutMs,
+      'the default namespace',
+      async () => (await apiGet(this.admin, '/api/v1/namespaces/default')).status === 200,
+    );
     this.timings.apiserverMs = lap();
 
     if (this.#options.withControllerManager ?? true) {
@@ -213,8 +250,13 @@ class ControlPlaneImpl implements ControlPlane {
         '--use-service-account-credentials=false',
         '--v=0',
       ]);
-      await this.#waitFor(kcm, timeoutMs, 'the default ServiceAccount', async () =>
-        (await apiGet(this.admin, '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
+      await this.#waitFor(
+        kcm,
+        timeoutMs,
+        'the default ServiceAccount',
+        async () =>
+          (await apiGet(this.admin, '/api/v1/namespaces/default/serviceaccounts/default'))
+            .status === 200,
       );
     }
     this.timings.controllerManagerMs = lap();
@@ -244,11 +286,21 @@ class ControlPlaneImpl implements ControlPlane {
     const clientCa = createCa({ commonName: `spokelink-${this.name}-client-ca` });
     const apiserver = issueCert(servingCa, {
       commonName: 'kube-apiserver',
-      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+      dnsNames: [
+        'localhost',
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+      ],
       ipAddresses: ['127.0.0.1', SERVICE_IP],
       usage: 'server',
     });
-    const admin = issueCert(clientCa, { commonName: 'spokelink-admin', organizations: ['system:masters'], usage: 'client' });
+    const admin = issueCert(clientCa, {
+      commonName: 'spokelink-admin',
+      organizations: ['system:masters'],
+      usage: 'client',
+    });
     const sa = generateKeyPair();
     const files = {
       servingCaCert: [join(pkiDir, 'serving-ca.crt'), servingCa.certPem],
@@ -262,7 +314,12 @@ class ControlPlaneImpl implements ControlPlane {
     for (const [path, pem] of Object.values(files)) writeFileSync(path, pem, { mode: 0o600 });
     this.servingCaPem = servingCa.certPem;
     this.clientCa = clientCa;
-    this.admin = { server: this.server, caPem: servingCa.certPem, certPem: admin.certPem, keyPem: admin.keyPem };
+    this.admin = {
+      server: this.server,
+      caPem: servingCa.certPem,
+      certPem: admin.certPem,
+      keyPem: admin.keyPem,
+    };
     writeFileSync(
       this.kubeconfigPath,
       renderKubeconfig({
@@ -276,24 +333,38 @@ class ControlPlaneImpl implements ControlPlane {
       }),
       { mode: 0o600 },
     );
-    return Object.fromEntries(Object.entries(files).map(([k, [path]]) => [k, path])) as Record<keyof typeof files, string>;
+    return Object.fromEntries(Object.entries(files).map(([k, [path]]) => [k, path])) as Record<
+      keyof typeof files,
+      string
+    >;
   }
 
   #spawn(name: string, binary: string, args: string[]): ManagedProcess {
-    const proc = new ManagedProcess(name, binary, args, { logFile: join(this.dir, 'logs', `${name}.log`) });
+    const proc = new ManagedProcess(name, binary, args, {
+      logFile: join(this.dir, 'logs', `${name}.log`),
+    });
     this.#procs.push(proc);
     this.#recordOwner();
     return proc;
   }
 
   /** Polls `check` until it holds; fails early when the process exits, or after the timeout. */
-  async #waitFor(proc: ManagedProcess, timeoutMs: number, what: string, check: () => Promise<boolean>): Promise<void> {
+  async #waitFor(
+    proc: ManagedProcess,
+    timeoutMs: number,
+    what: string,
+    check: () => Promise<boolean>,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     void proc.exited.then((e) => (exit = e));
     for (;;) {
       if (exit) throw proc.earlyExitError(exit, join(this.dir, 'logs', `${proc.name}.log`));
-      if (this.#stopping) throw new SandboxError('SANDBOX_ERR_STOPPED', `control plane ${this.name} was stopped while starting`);
+      if (this.#stopping)
+        throw new SandboxError(
+          'SANDBOX_ERR_STOPPED',
+          `control plane ${this.name} was stopped while starting`,
+        );
       if (await check()) return;
       if (Date.now() > deadline) {
         throw new SandboxError(
@@ -309,7 +380,10 @@ class ControlPlaneImpl implements ControlPlane {
   /** owner.json lets a later run find and clean up after a process that died hard. */
   #recordOwner(): void {
     const pids = this.#procs.map((p) => p.pid).filter((p): p is number => p !== undefined);
-    writeFileSync(join(this.dir, 'owner.json'), JSON.stringify({ ownerPid: process.pid, name: this.name, pids }));
+    writeFileSync(
+      join(this.dir, 'owner.json'),
+      JSON.stringify({ ownerPid: process.pid, name: this.name, pids }),
+    );
   }
 }
 
@@ -336,7 +410,8 @@ export function sweepStale(baseDir: string): void {
     for (const pid of Array.isArray(owner.pids) ? owner.pids : []) {
       if (typeof pid !== 'number') continue;
       try {
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) process.kill(pid, 'SIGKILL');
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir))
+          process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }

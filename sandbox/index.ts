@@ -1,5 +1,11 @@
 // Public surface of sandbox/: real local control planes and the build of their binaries.
-export { binaryCacheDir, type BinaryPaths, ensureBinaries, type EnsureBinariesOptions, formatDuration } from './build.ts';
+export {
+  binaryCacheDir,
+  type BinaryPaths,
+  ensureBinaries,
+  type EnsureBinariesOptions,
+  formatDuration,
+} from './build.ts';
 export {
   type ControlPlane,
   type ControlPlaneOptions,
@@ -10,4 +16,10 @@ export {
 } from './control-plane.ts';
 export { type AdminCredentials, apiGet, apiRequest } from './api-probe.ts';
 export { SANDBOX_ERROR_CODES, SandboxError, type SandboxErrorCode } from './errors.ts';
-export { BINARIES, type BinaryName, cacheRoot, ETCD_VERSION, KUBERNETES_VERSION } from './versions.ts';
+export {
+  BINARIES,
+  type BinaryName,
+  cacheRoot,
+  ETCD_VERSION,
+  KUBERNETES_VERSION,
+} from './versions.ts';

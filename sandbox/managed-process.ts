@@ -24,7 +24,12 @@ export class ManagedProcess {
   #isExited = false;
   #stopping: Promise<void> | undefined;
 
-  constructor(name: string, command: string, args: string[], options: { logFile: string; env?: NodeJS.ProcessEnv }) {
+  constructor(
+    name: string,
+    command: string,
+    args: string[],
+    options: { logFile: string; env?: NodeJS.ProcessEnv },
+  ) {
     this.name = name;
     this.#log = createWriteStream(options.logFile, { flags: 'a' });
     this.#log.on('error', () => {});
@@ -69,11 +74,18 @@ export class ManagedProcess {
   }
 
   /** The error to report when the process ended while it should be running. */
-  earlyExitError(exit: { code: number | null; signal: NodeJS.Signals | null }, logFile: string): SandboxError {
+  earlyExitError(
+    exit: { code: number | null; signal: NodeJS.Signals | null },
+    logFile: string,
+  ): SandboxError {
     const tail = this.logTail;
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     if (tail.some((l) => PORT_IN_USE.test(l))) {
-      return new SandboxError('SANDBOX_ERR_PORT_IN_USE', `${this.name} ${how}: a port it needs is already in use\n${tail.slice(-10).join('\n')}`, { logTail: tail });
+      return new SandboxError(
+        'SANDBOX_ERR_PORT_IN_USE',
+        `${this.name} ${how}: a port it needs is already in use\n${tail.slice(-10).join('\n')}`,
+        { logTail: tail },
+      );
     }
     return new SandboxError(
       'SANDBOX_ERR_EARLY_EXIT',

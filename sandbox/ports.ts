@@ -28,7 +28,11 @@ export function assertPortFree(port: number, what: string, host = '127.0.0.1'): 
     server.on('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'EADDRINUSE'
-          ? new SandboxError('SANDBOX_ERR_PORT_IN_USE', `port ${host}:${port} for ${what} is already in use`, { cause: err })
+          ? new SandboxError(
+              'SANDBOX_ERR_PORT_IN_USE',
+              `port ${host}:${port} for ${what} is already in use`,
+              { cause: err },
+            )
           : err,
       );
     });

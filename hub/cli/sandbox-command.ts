@@ -14,11 +14,14 @@ export function registerSandboxCommands(program: Command): void {
 
   sandbox
     .command('build')
-    .description(`build (or find in the cache) kube-apiserver, kube-controller-manager, kubectl and etcd ${KUBERNETES_VERSION}`)
+    .description(
+      `build (or find in the cache) kube-apiserver, kube-controller-manager, kubectl and etcd ${KUBERNETES_VERSION}`,
+    )
     .action(async () => {
       await run(async () => {
         const paths = await ensureBinaries();
-        for (const [name, path] of Object.entries(paths)) process.stdout.write(`${name}\t${path}\n`);
+        for (const [name, path] of Object.entries(paths))
+          process.stdout.write(`${name}\t${path}\n`);
       });
     });
 

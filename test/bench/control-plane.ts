@@ -8,7 +8,10 @@ import { parseArgs } from 'node:util';
 import { type ControlPlane, ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
 
 const { values } = parseArgs({
-  options: { count: { type: 'string', default: '2' }, 'settle-s': { type: 'string', default: '10' } },
+  options: {
+    count: { type: 'string', default: '2' },
+    'settle-s': { type: 'string', default: '10' },
+  },
 });
 const count = Number(values.count);
 const settleMs = Number(values['settle-s']) * 1000;
@@ -26,7 +29,9 @@ try {
     const plane = await startControlPlane({ name: `bench-${i}`, binaries });
     planes.push(plane);
     await new Promise((r) => setTimeout(r, settleMs));
-    const rss = Object.fromEntries(Object.entries(plane.pids()).map(([name, pid]) => [name, rssKiB(pid)]));
+    const rss = Object.fromEntries(
+      Object.entries(plane.pids()).map(([name, pid]) => [name, rssKiB(pid)]),
+    );
     const total = Object.values(rss).reduce((a, b) => a + b, 0);
     const row = {
       plane: plane.name,
@@ -47,7 +52,8 @@ try {
 } finally {
   await Promise.all(planes.map((p) => p.stop()));
 }
-const mean = (key: string) => Math.round(rows.reduce((a, r) => a + Number(r[key]), 0) / rows.length);
+const mean = (key: string) =>
+  Math.round(rows.reduce((a, r) => a + Number(r[key]), 0) / rows.length);
 process.stdout.write(
   `${JSON.stringify({
     bench: 'control-plane',

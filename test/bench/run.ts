@@ -4,6 +4,10 @@ import { fileURLToPath } from 'node:url';
 
 const benches = ['control-plane.ts'];
 for (const bench of benches) {
-  const result = spawnSync(process.execPath, [fileURLToPath(new URL(bench, import.meta.url)), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const result = spawnSync(
+    process.execPath,
+    [fileURLToPath(new URL(bench, import.meta.url)), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
+import { CERT_ERROR_CODES } from '../../certs/index.ts';
+import { PROTOCOL_ERROR_CODES } from '../../protocol/index.ts';
 import { SANDBOX_ERROR_CODES } from '../../sandbox/index.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -13,11 +15,15 @@ function documentedCodes(prefix: string): string[] {
   return [...readme.matchAll(re)].map((m) => m[1] as string);
 }
 
-describe.each([{ prefix: 'SANDBOX_ERR_', codes: SANDBOX_ERROR_CODES }])('error codes $prefix', ({ prefix, codes }) => {
+describe.each([
+  { prefix: 'SANDBOX_ERR_', codes: SANDBOX_ERROR_CODES as readonly string[] },
+  { prefix: 'CERT_ERR_', codes: CERT_ERROR_CODES as readonly string[] },
+  { prefix: 'PROTO_ERR_', codes: PROTOCOL_ERROR_CODES as readonly string[] },
+])('error codes $prefix', ({ prefix, codes }) => {
   it('are each documented in the README error table', () => {
     expect(codes.filter((c) => !documentedCodes(prefix).includes(c))).toEqual([]);
   });
   it('are each real: the table names no code that does not exist', () => {
-    expect(documentedCodes(prefix).filter((c) => !(codes as readonly string[]).includes(c))).toEqual([]);
+    expect(documentedCodes(prefix).filter((c) => !codes.includes(c))).toEqual([]);
   });
 });

@@ -25,12 +25,18 @@ describe('control plane lifecycle', () => {
     try {
       expect(new Set([a.server, b.server, hub.server]).size).toBe(3);
       // Each is its own cluster: a namespace made in one does not exist in the other.
-      const created = await apiRequest(a.admin, 'POST', '/api/v1/namespaces', { metadata: { name: 'only-in-a' } });
+      const created = await apiRequest(a.admin, 'POST', '/api/v1/namespaces', {
+        metadata: { name: 'only-in-a' },
+      });
       expect(created.status).toBe(201);
       expect((await apiGet(a.admin, '/api/v1/namespaces/only-in-a')).status).toBe(200);
       expect((await apiGet(b.admin, '/api/v1/namespaces/only-in-a')).status).toBe(404);
       expect((await apiGet(hub.admin, '/api/v1/namespaces/only-in-a')).status).toBe(404);
-      expect(Object.keys(a.pids()).sort()).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager']);
+      expect(Object.keys(a.pids()).sort()).toEqual([
+        'etcd',
+        'kube-apiserver',
+        'kube-controller-manager',
+      ]);
     } finally {
       const pids = [...Object.values(a.pids()), ...Object.values(b.pids())];
       await Promise.all([a.stop(), b.stop()]);

@@ -67,20 +67,33 @@ describe('a local control plane', () => {
   });
 
   it('lists namespaces with the kubectl built alongside it', async () => {
-    const res = await kubectl(hub.binaries.kubectl, ['get', 'namespaces', '-o', 'name'], { kubeconfig: hub.kubeconfigPath });
+    const res = await kubectl(hub.binaries.kubectl, ['get', 'namespaces', '-o', 'name'], {
+      kubeconfig: hub.kubeconfigPath,
+    });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(res.stdout.split('\n')).toEqual(expect.arrayContaining(['namespace/default', 'namespace/kube-system']));
-    const version = await kubectl(hub.binaries.kubectl, ['version', '-o', 'json'], { kubeconfig: hub.kubeconfigPath });
-    const parsed = JSON.parse(version.stdout) as { clientVersion: { gitVersion: string }; serverVersion: { gitVersion: string } };
+    expect(res.stdout.split('\n')).toEqual(
+      expect.arrayContaining(['namespace/default', 'namespace/kube-system']),
+    );
+    const version = await kubectl(hub.binaries.kubectl, ['version', '-o', 'json'], {
+      kubeconfig: hub.kubeconfigPath,
+    });
+    const parsed = JSON.parse(version.stdout) as {
+      clientVersion: { gitVersion: string };
+      serverVersion: { gitVersion: string };
+    };
     expect(parsed.clientVersion.gitVersion).toBe(KUBERNETES_VERSION);
     expect(parsed.serverVersion.gitVersion).toBe(KUBERNETES_VERSION);
   });
 
   it("lists namespaces with the machine's own kubectl on PATH", async () => {
-    const res = await kubectl('kubectl', ['get', 'namespaces', '-o', 'name'], { kubeconfig: hub.kubeconfigPath });
+    const res = await kubectl('kubectl', ['get', 'namespaces', '-o', 'name'], {
+      kubeconfig: hub.kubeconfigPath,
+    });
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stdout.split('\n')).toEqual(expect.arrayContaining(['namespace/default', 'namespace/kube-system']));
+    expect(res.stdout.split('\n')).toEqual(
+      expect.arrayContaining(['namespace/default', 'namespace/kube-system']),
+    );
   });
 
   it('issues a working service-account token through TokenRequest', async () => {
@@ -96,7 +109,9 @@ describe('a local control plane', () => {
     expect(token).toMatch(/^ey/);
     const expires = new Date(request.status?.expirationTimestamp ?? 0).getTime();
     expect(expires - Date.now()).toBeGreaterThan(3500_000);
-    expect(await whoami(configAs({ token: token as string }))).toBe(`system:serviceaccount:${namespace}:robot`);
+    expect(await whoami(configAs({ token: token as string }))).toBe(
+      `system:serviceaccount:${namespace}:robot`,
+    );
   });
 
   it('signs an approved CSR for kubernetes.io/kube-apiserver-client, and the cert authenticates', async () => {
@@ -122,7 +137,14 @@ describe('a local control plane', () => {
     });
     const csr = await certificates.readCertificateSigningRequest({ name });
     csr.status = {
-      conditions: [{ type: 'Approved', status: 'True', reason: 'E2ETest', message: 'approved by the sandbox test' }],
+      conditions: [
+        {
+          type: 'Approved',
+          status: 'True',
+          reason: 'E2ETest',
+          message: 'approved by the sandbox test',
+        },
+      ],
     };
     await certificates.replaceCertificateSigningRequestApproval({ name, body: csr });
     const certB64 = await eventually('the signed certificate', async () => {
@@ -139,7 +161,10 @@ describe('a local control plane', () => {
   it('finishes terminating a deleted namespace, removing what it held', async () => {
     const core = adminConfig().makeApiClient(CoreV1Api);
     const namespace = await freshNamespace(core, 'doomed');
-    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'data' }, data: { a: 'b' } } });
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: 'data' }, data: { a: 'b' } },
+    });
     await core.deleteNamespace({ name: namespace });
     const phase = (await core.readNamespace({ name: namespace })).status?.phase;
     expect(phase).toBe('Terminating');

@@ -7,7 +7,11 @@ export interface KubectlResult {
 }
 
 /** Runs a real kubectl binary and collects its output; never throws on a non-zero exit. */
-export function kubectl(binary: string, args: string[], options: { kubeconfig: string; input?: string; timeoutMs?: number }): Promise<KubectlResult> {
+export function kubectl(
+  binary: string,
+  args: string[],
+  options: { kubeconfig: string; input?: string; timeoutMs?: number },
+): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       binary,
@@ -23,7 +27,12 @@ export function kubectl(binary: string, args: string[], options: { kubeconfig: s
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -34,7 +43,10 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, lastError === undefined ? undefined : { cause: lastError });
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}`,
+        lastError === undefined ? undefined : { cause: lastError },
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
