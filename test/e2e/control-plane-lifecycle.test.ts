@@ -1,9 +1,16 @@
 // Several control planes side by side, and what stop() leaves behind: nothing.
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 
-import { apiGet, apiRequest, startControlPlane } from '../../sandbox/index.ts';
+import { apiGet, apiRequest, startControlPlane, sweepStale } from '../../sandbox/index.ts';
+import { eventually } from '../framework/kubectl.ts';
 
 const hub = inject('hub');
 
@@ -47,5 +54,34 @@ describe('control plane lifecycle', () => {
     // stop() is idempotent, and the shared control plane is untouched.
     await a.stop();
     expect((await apiGet(hub.admin, '/readyz')).status).toBe(200);
+  });
+
+  it('cleans up after an owner that was killed with SIGKILL: its processes and folder are gone at the next start', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'spokelink-orphans-'));
+    onTestFinished(() => rmSync(base, { recursive: true, force: true }));
+    const script = fileURLToPath(new URL('../framework/fixtures/start-plane.ts', import.meta.url));
+    const child = spawn(process.execPath, [script, base], {
+      env: { ...process.env, SPOKELINK_K8S_BIN_DIR: dirname(hub.binaries.etcd) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    const orphan = JSON.parse(line) as { dir: string; pids: Record<string, number> };
+    expect(Object.keys(orphan.pids).sort()).toEqual([
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+    ]);
+    child.kill('SIGKILL');
+    await exited;
+    // SIGKILL gives the owner no chance to clean up: its children live on.
+    expect(Object.values(orphan.pids).filter(isRunning)).toHaveLength(3);
+    sweepStale(base);
+    await eventually(
+      'the orphans to exit',
+      async () => (Object.values(orphan.pids).some(isRunning) ? undefined : true),
+      10_000,
+    );
+    expect(existsSync(orphan.dir)).toBe(false);
   });
 });
