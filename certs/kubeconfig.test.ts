@@ -101,6 +101,7 @@ describe('renderKubeconfig', () => {
       server: 'https://hub.example:8443/clusters/cluster2',
       caPem: ca.certPem,
       proxyUrl: 'http://127.0.0.1:8090',
+      tlsServerName: 'kubernetes.default.svc',
       userName: 'sa-user',
       token: 'eyJhbGciOiJSUzI1NiJ9.payload.sig',
       contextName: 'cluster2',
@@ -117,6 +118,7 @@ describe('renderKubeconfig', () => {
     expect(kc.getCurrentCluster()).toMatchObject({
       server: 'https://hub.example:8443/clusters/cluster2',
       proxyUrl: 'http://127.0.0.1:8090',
+      tlsServerName: 'kubernetes.default.svc',
     });
     expect(kc.getCurrentUser()).toMatchObject({ token: 'eyJhbGciOiJSUzI1NiJ9.payload.sig' });
     expect(parse(yaml).clusters[0].cluster['proxy-url']).toBe('http://127.0.0.1:8090');

@@ -18,6 +18,8 @@ export interface KubeconfigOptions {
   caPem?: string;
   /** Skip server certificate verification; exclusive with `caPem`, for throwaway setups only. */
   insecureSkipTlsVerify?: boolean;
+  /** Name to verify the server certificate against instead of the URL's host (kubeconfig `tls-server-name`), e.g. when the URL names a cluster reached through a proxy. */
+  tlsServerName?: string;
   /** HTTP(S) or SOCKS5 proxy for this cluster (kubectl's proxy-url), e.g. the hub's CONNECT frontend. */
   proxyUrl?: string;
   /** `users[0].name`. */
@@ -60,6 +62,8 @@ export function renderKubeconfig(opts: KubeconfigOptions): string {
   if (opts.caPem !== undefined)
     cluster['certificate-authority-data'] = base64(splitPemBundle(opts.caPem).join(''));
   if (opts.insecureSkipTlsVerify === true) cluster['insecure-skip-tls-verify'] = true;
+  if (opts.tlsServerName !== undefined)
+    cluster['tls-server-name'] = requireName(opts.tlsServerName, 'tlsServerName');
   if (opts.proxyUrl !== undefined)
     cluster['proxy-url'] = requireUrl(opts.proxyUrl, 'proxyUrl', PROXY_PROTOCOLS);
 

@@ -1,3 +1,5 @@
+import type { DialFailureReason, StreamResetCode } from './error-codes.ts';
+
 /**
  * Every code a {@link ProtocolError} can carry. Callers branch on `code`, never on the message.
  * The README's error table lists exactly these codes (a test keeps the two in sync).
@@ -19,6 +21,9 @@ export const PROTOCOL_ERROR_CODES = [
   'PROTO_ERR_STREAM_ID_IN_USE',
   'PROTO_ERR_INVALID_AGENT_IDENTIFIERS',
   'PROTO_ERR_INVALID_METADATA',
+  'PROTO_ERR_DIAL_FAILED',
+  'PROTO_ERR_STREAM_RESET',
+  'PROTO_ERR_SESSION_CLOSED',
 ] as const;
 
 /** The closed set of `ProtocolError.code` values. */
@@ -34,23 +39,43 @@ export interface ProtocolErrorOptions {
    * instead of the whole tunnel.
    */
   readonly streamId?: bigint;
+  /** `PROTO_ERR_DIAL_FAILED`: why the dial failed (also the metric label). */
+  readonly reason?: DialFailureReason;
+  /** `PROTO_ERR_STREAM_RESET`: the reset code, sent by the peer or chosen locally. */
+  readonly resetCode?: StreamResetCode;
+  /**
+   * A tunnel-level fault: the WebSocket application close code (4000–4999, see
+   * TUNNEL_CLOSE_CODES) that was received, or that the session sends when it closes for it.
+   */
+  readonly closeCode?: number;
 }
 
 /**
  * The one error class of `protocol/`: malformed or invalid packets, flow-control violations,
- * bad metadata. Thrown synchronously by pure functions; never emitted as an event.
+ * bad metadata, and (from the tunnel session, session/) failed dials, reset streams and lost
+ * sessions. Thrown synchronously by pure functions; the session rejects dials with it, destroys
+ * streams with it and passes it to 'close'.
  */
 export class ProtocolError extends Error {
   /** Machine-readable code; see {@link PROTOCOL_ERROR_CODES}. */
   readonly code: ProtocolErrorCode;
   /** The stream the fault is confined to, if known (see {@link ProtocolErrorOptions.streamId}). */
   readonly streamId: bigint | undefined;
+  /** Set on `PROTO_ERR_DIAL_FAILED`: the closed-set reason (see {@link ProtocolErrorOptions.reason}). */
+  readonly reason: DialFailureReason | undefined;
+  /** Set on `PROTO_ERR_STREAM_RESET`: the reset code (see {@link ProtocolErrorOptions.resetCode}). */
+  readonly resetCode: StreamResetCode | undefined;
+  /** WebSocket close code of a tunnel-level fault, if any (see {@link ProtocolErrorOptions.closeCode}). */
+  readonly closeCode: number | undefined;
 
   constructor(code: ProtocolErrorCode, message: string, options: ProtocolErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProtocolError';
     this.code = code;
     this.streamId = options.streamId;
+    this.reason = options.reason;
+    this.resetCode = options.resetCode;
+    this.closeCode = options.closeCode;
   }
 }
 

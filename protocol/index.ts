@@ -52,6 +52,7 @@ export {
   singleMetadataValue,
   wireMetadataKey,
 } from './metadata.ts';
+export { AGENT_ORGANIZATION, agentCommonName, agentId, parseAgentCommonName } from './identity.ts';
 export { PacketType } from './packet.ts';
 export type {
   CloseDialPacket,
@@ -78,3 +79,39 @@ export { SendWindow } from './send-window.ts';
 export type { SendWindowOptions } from './send-window.ts';
 export { MAX_STREAM_ID, StreamIdAllocator } from './stream-id-allocator.ts';
 export type { StreamIdAllocatorOptions } from './stream-id-allocator.ts';
+export {
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_PING_INTERVAL_MS,
+  DEFAULT_PING_TIMEOUT_MS,
+  STREAM_HIGH_WATER_MARK_BYTES,
+  TUNNEL_CLOSE_CODES,
+  TUNNEL_DIAGNOSTICS_CHANNELS,
+  TunnelSession,
+  TunnelStream,
+  WS_HIGH_WATER_MARK_BYTES,
+  WS_LOW_WATER_MARK_BYTES,
+  grpcCallTransport,
+  tunnelCloseCodeName,
+  webSocketTransport,
+} from './session/index.ts';
+export type {
+  DialFailedMessage,
+  DialOptions,
+  IncomingDial,
+  PacketListener,
+  PacketTransport,
+  SessionRole,
+  SessionStats,
+  StreamCloseMessage,
+  StreamOpenMessage,
+  TunnelCall,
+  TunnelCloseCode,
+  TunnelCloseCodeName,
+  TunnelSessionApi,
+  TunnelSessionOptions,
+  TunnelStreamApi,
+  WebSocketTransportOptions,
+  WindowStallMessage,
+} from './session/index.ts';

@@ -5,15 +5,20 @@ import type { SharedControlPlane } from './shared-control-plane.ts';
 
 /**
  * Starts the real control planes the e2e tests share, once per `vitest run`, and stops them
- * after the last file. Tests reach them with `inject('hub')` and isolate themselves by
- * namespace or name.
+ * after the last file. Tests reach them with `inject('hub')` / `inject('spoke1')` and isolate
+ * themselves by namespace or name.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const binaries = await ensureBinaries();
-  const hub = await startControlPlane({ name: 'hub', binaries });
+  // A hub and one spoke, started side by side: each a real control plane.
+  const [hub, spoke] = await Promise.all([
+    startControlPlane({ name: 'hub', binaries }),
+    startControlPlane({ name: 'spoke1', binaries }),
+  ]);
   project.provide('hub', describePlane(hub));
+  project.provide('spoke1', describePlane(spoke));
   return async () => {
-    await hub.stop();
+    await Promise.all([hub.stop(), spoke.stop()]);
   };
 }
 

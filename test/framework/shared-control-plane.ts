@@ -18,5 +18,6 @@ export interface SharedControlPlane {
 declare module 'vitest' {
   export interface ProvidedContext {
     hub: SharedControlPlane;
+    spoke1: SharedControlPlane;
   }
 }

@@ -1,0 +1,35 @@
+/**
+ * How an agent's identity is written in its client certificate, shared by the server (which
+ * reads it) and the agent and hub (which request it). The cluster comes from the certificate,
+ * never from what the agent claims in metadata: the server cross-checks the two.
+ *
+ * Subject: CN = `spokelink:agent:<cluster>:<agentName>`, O = `spokelink:agents`.
+ */
+export const AGENT_ORGANIZATION = 'spokelink:agents';
+const AGENT_CN_PREFIX = 'spokelink:agent:';
+/** Cluster and agent names: DNS labels (RFC 1123), like OCM's ManagedCluster names. */
+const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The CN for an agent of `cluster`; throws TypeError on names that are not DNS labels. */
+export function agentCommonName(cluster: string, agentName: string): string {
+  if (!NAME.test(cluster)) throw new TypeError(`cluster name "${cluster}" is not a DNS label`);
+  if (!NAME.test(agentName)) throw new TypeError(`agent name "${agentName}" is not a DNS label`);
+  return `${AGENT_CN_PREFIX}${cluster}:${agentName}`;
+}
+
+/** Reads `{ cluster, agentName }` from an agent certificate's CN, or undefined if it is not one. */
+export function parseAgentCommonName(commonName: string): { cluster: string; agentName: string } | undefined {
+  if (!commonName.startsWith(AGENT_CN_PREFIX)) return undefined;
+  const [cluster, agentName, ...rest] = commonName.slice(AGENT_CN_PREFIX.length).split(':');
+  if (rest.length > 0 || cluster === undefined || agentName === undefined) return undefined;
+  if (!NAME.test(cluster) || !NAME.test(agentName)) return undefined;
+  return { cluster, agentName };
+}
+
+/**
+ * The agentID an agent of `cluster` must present (ANP metadata `agentID`): `<cluster>/<agentName>`.
+ * The server refuses an agent whose agentID names another cluster than its certificate.
+ */
+export function agentId(cluster: string, agentName: string): string {
+  return `${cluster}/${agentName}`;
+}

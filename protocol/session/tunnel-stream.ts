@@ -1,0 +1,442 @@
+/**
+ * One multiplexed byte stream of a tunnel session, as a Node Duplex. Created only by
+ * TunnelSession (dial() on the dialer, IncomingDial.accept() on the acceptor).
+ */
+import { Duplex } from 'node:stream';
+
+import type { StreamResetCode } from '../error-codes.ts';
+import { ProtocolError } from '../errors.ts';
+import type { CloseRequestPacket, CloseResponsePacket } from '../packet.ts';
+import { ReceiveWindow } from '../receive-window.ts';
+import { SendWindow } from '../send-window.ts';
+import { ChunkQueue } from './chunk-queue.ts';
+import { resetCodeFor, streamResetError } from './session-errors.ts';
+import type { StreamControl, StreamHost } from './stream-host.ts';
+import type { TunnelStreamApi } from './types.ts';
+
+/**
+ * Readable and writable highWaterMark of every stream, bytes. The receive side pushes into the
+ * Readable only up to this mark and keeps the rest in its own queue, which the credit window
+ * bounds; so a stalled consumer holds at most window + one highWaterMark per stream.
+ */
+export const STREAM_HIGH_WATER_MARK_BYTES = 64 * 1024;
+
+/** Where the stream is in its close handshake. */
+type Phase =
+  /** Data may flow (possibly one direction already ended). */
+  | 'open'
+  /** Dialer only: its last packet is out, it waits for the acceptor's CLOSE_RSP. */
+  | 'closing'
+  /** The last packet was sent or received; the id is free once the Duplex closes too. */
+  | 'done';
+
+interface PendingWrite {
+  readonly chunk: Buffer;
+  offset: number;
+  readonly callback: (err?: Error | null) => void;
+}
+
+/** How TunnelSession creates a stream (internal). */
+export interface TunnelStreamInit {
+  readonly host: StreamHost;
+  readonly streamId: bigint;
+  readonly address: string;
+  /** Receives the stream's control object, synchronously, from the constructor. */
+  readonly bindControl: (control: StreamControl) => void;
+}
+
+/**
+ * A tunnel stream (implements {@link TunnelStreamApi}; see types.ts for the contract).
+ *
+ * - Writes are cut into DATA of at most MAX_DATA_CHUNK_BYTES (zero-copy subarrays). A write's
+ *   callback is held until all of it went to the transport: with `flow-control` that waits for
+ *   credit, and while the transport's brake is on it waits for 'drain'.
+ * - Reads are pull-based: DATA goes to an own queue (bounded by the receive window, or by
+ *   LEGACY_STREAM_BUFFER_BYTES for a plain ANP peer) and is pushed into the Readable only while
+ *   the Readable wants more; credit is granted as chunks move into the Readable.
+ * - `end()`: EXT_HALF_CLOSE with `half-close`, else the whole stream closes (ANP).
+ * - `destroy()` / `destroy(err)` / `reset(code)` abort: CLOSE_REQ or CLOSE_RSP with the code.
+ *   A peer reset or a lost session destroys the stream with a ProtocolError
+ *   `PROTO_ERR_STREAM_RESET` ('error' event: attach a listener, as for a socket).
+ * - After the peer closed the whole stream (plain ANP, or an unsolicited graceful CLOSE_RSP),
+ *   the readable ends after the queued data and further writes are discarded; end() or
+ *   destroy() releases the stream.
+ *
+ * Not thread-safe in any sense that matters in Node: all calls come from the event loop.
+ */
+export class TunnelStream extends Duplex implements TunnelStreamApi {
+  readonly #host: StreamHost;
+  readonly #id: bigint;
+  readonly #address: string;
+  readonly #send: SendWindow;
+  readonly #recv: ReceiveWindow;
+  readonly #queue = new ChunkQueue();
+  readonly #control: StreamControl;
+  #phase: Phase = 'open';
+  #wantsRead = false;
+  #isEofPushed = false;
+  /** We ended our direction (EXT_HALF_CLOSE or, without half-close, the whole stream). */
+  #hasSentEnd = false;
+  /** The peer's direction ended (EXT_HALF_CLOSE, or a graceful close of the whole stream). */
+  #hasReceivedEnd = false;
+  /** The peer closed the whole stream: writes are discarded. */
+  #isWriteClosed = false;
+  #isStalled = false;
+  #isDuplexClosed = false;
+  #isFinished = false;
+  #isResetByPeer = false;
+  #resetCode: StreamResetCode | undefined;
+  #pendingWrite: PendingWrite | undefined;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  #bytesIn = 0;
+  #bytesOut = 0;
+
+  /** Internal: streams are created by TunnelSession. */
+  constructor(init: TunnelStreamInit) {
+    super({
+      allowHalfOpen: true,
+      readableHighWaterMark: STREAM_HIGH_WATER_MARK_BYTES,
+      writableHighWaterMark: STREAM_HIGH_WATER_MARK_BYTES,
+    });
+    this.#host = init.host;
+    this.#id = init.streamId;
+    this.#address = init.address;
+    this.#send = new SendWindow({ isCreditBased: init.host.isFlowControl });
+    this.#recv = new ReceiveWindow({ isCreditBased: init.host.isFlowControl });
+    this.#control = {
+      stream: this,
+      bufferedBytes: () => (this.#isDuplexClosed ? 0 : this.#queue.bytes + this.readableLength),
+      receiveData: (data) => this.#receiveData(data),
+      receiveWindowUpdate: (increment) => this.#receiveWindowUpdate(increment),
+      receiveHalfClose: () => this.#receiveHalfClose(),
+      receiveClose: (code) => this.#receiveClose(code),
+      receiveCancel: () => this.#receiveCancel(),
+      violate: (code, cause) => this.#violate(code, cause),
+      abandon: (cause) => this.#abandon(cause),
+      discard: (code) => {
+        this.#setDone();
+        this.#resetCode = code;
+        this.#isResetByPeer = true;
+        this.destroy();
+      },
+      resumeAfterDrain: () => this.#flush(),
+    };
+    init.bindControl(this.#control);
+  }
+
+  /** The stream id on this tunnel (DATA/CLOSE connectID). */
+  get streamId(): bigint {
+    return this.#id;
+  }
+
+  /** The dial address, `host:port`. */
+  get remoteAddress(): string {
+    return this.#address;
+  }
+
+  /** Set once the stream was reset, locally or by the peer (or lost with its session). */
+  get resetCode(): StreamResetCode | undefined {
+    return this.#resetCode;
+  }
+
+  /** DATA payload bytes received from the peer. */
+  get bytesIn(): number {
+    return this.#bytesIn;
+  }
+
+  /** DATA payload bytes sent to the peer. */
+  get bytesOut(): number {
+    return this.#bytesOut;
+  }
+
+  /**
+   * Aborts the stream with `code`: sends the reset (CLOSE_REQ or CLOSE_RSP with the code),
+   * discards buffers and destroys the Duplex without an 'error' event. No-op once destroyed.
+   */
+  reset(code: StreamResetCode): void {
+    if (this.destroyed) return;
+    this.#resetCode = code;
+    this.destroy();
+  }
+
+  override _read(): void {
+    this.#wantsRead = true;
+    this.#pump();
+  }
+
+  override _write(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (err?: Error | null) => void,
+  ): void {
+    if (this.#isWriteClosed || this.#phase === 'done') {
+      callback(); // the peer closed the whole stream: discard, as ANP does
+      return;
+    }
+    this.#pendingWrite = { chunk, offset: 0, callback };
+    this.#flush();
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    if (this.#phase === 'open' && !this.#isWriteClosed) {
+      this.#hasSentEnd = true;
+      if (this.#host.isHalfClose) {
+        if (this.#host.role === 'acceptor' && this.#hasReceivedEnd) {
+          this.#finishAsAcceptor(); // both directions over: CLOSE_RSP stands for our half-close
+        } else {
+          this.#host.sendControl({ type: 'EXT_HALF_CLOSE', connectId: this.#id });
+          if (this.#hasReceivedEnd) this.#awaitCloseResponse();
+        }
+      } else if (this.#host.role === 'dialer') {
+        // Without half-close, ending one direction closes the whole stream (ANP).
+        this.#host.sendControl({ type: 'CLOSE_REQ', connectId: this.#id });
+        this.#awaitCloseResponse();
+      } else {
+        this.#hasReceivedEnd = true;
+        this.#isWriteClosed = true;
+        this.#finishAsAcceptor();
+        this.#pump();
+      }
+    }
+    callback();
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    if (this.#phase === 'open') {
+      // An abort: one or both directions still open.
+      const code = (this.#resetCode ??= resetCodeFor(err));
+      this.#sendReset(code);
+      this.#host.streamReset(this.#id, code, true);
+    } else if (this.#resetCode !== undefined && !this.#isResetByPeer && err !== null) {
+      this.#host.streamReset(this.#id, this.#resetCode, true);
+    }
+    const pending = this.#pendingWrite;
+    this.#pendingWrite = undefined;
+    this.#host.cancelDrainWait(this.#control);
+    this.#queue.clear();
+    this.#isDuplexClosed = true;
+    this.#maybeFinish();
+    const code = this.#resetCode ?? 'canceled';
+    pending?.callback(
+      err ?? streamResetError(this.#id, code, 'destroyed before the write was sent'),
+    );
+    callback(err);
+  }
+
+  // --- receive side -------------------------------------------------------------------------
+
+  #receiveData(data: Uint8Array): void {
+    if (this.destroyed) return;
+    if (this.#hasReceivedEnd) {
+      // DATA after the peer's EXT_HALF_CLOSE breaks the protocol; after a whole close it is
+      // just in flight.
+      if (this.#phase === 'open' && this.#host.isHalfClose) {
+        this.#violate(
+          'protocol',
+          new ProtocolError('PROTO_ERR_INVALID_FIELD', 'DATA after EXT_HALF_CLOSE', {
+            streamId: this.#id,
+          }),
+        );
+      }
+      return;
+    }
+    try {
+      this.#recv.receive(data.length);
+    } catch (err) {
+      this.#violate('flow-control', err as ProtocolError);
+      return;
+    }
+    this.#bytesIn += data.length;
+    if (data.length === 0) return;
+    this.#queue.push(data);
+    this.#pump();
+  }
+
+  /** Moves queued chunks into the Readable while it wants more; grants credit for them. */
+  #pump(): void {
+    while (this.#wantsRead && this.#queue.length > 0 && !this.destroyed) {
+      const chunk = this.#queue.shift()!;
+      const increment = this.#recv.consume(chunk.length);
+      if (increment > 0 && this.#phase === 'open' && !this.#hasReceivedEnd) {
+        this.#host.sendControl({ type: 'EXT_WINDOW_UPDATE', connectId: this.#id, increment });
+      }
+      this.#wantsRead = this.push(chunk);
+    }
+    if (this.#hasReceivedEnd && !this.#isEofPushed && this.#queue.length === 0 && !this.destroyed) {
+      this.#isEofPushed = true;
+      this.push(null);
+    }
+  }
+
+  #receiveHalfClose(): void {
+    if (!this.#host.isHalfClose || this.#phase !== 'open' || this.#hasReceivedEnd) return;
+    this.#hasReceivedEnd = true;
+    this.#pump();
+    if (!this.#hasSentEnd) return;
+    if (this.#host.role === 'acceptor') this.#finishAsAcceptor();
+    else this.#awaitCloseResponse();
+  }
+
+  #receiveClose(code: StreamResetCode | undefined): void {
+    if (this.#phase === 'done') return;
+    if (this.#host.role === 'acceptor') {
+      this.#host.sendControl({ type: 'CLOSE_RSP', connectId: this.#id, error: '' });
+    }
+    this.#setDone();
+    if (code !== undefined) {
+      if (!this.destroyed) {
+        this.#resetCode = code;
+        this.#isResetByPeer = true;
+        this.#host.streamReset(this.#id, code, false);
+        this.destroy(streamResetError(this.#id, code, `reset by peer (${code})`));
+      }
+    } else {
+      // Graceful close of the whole stream: deliver what is queued, then EOF; drop writes.
+      this.#hasReceivedEnd = true;
+      this.#isWriteClosed = true;
+      const pending = this.#pendingWrite;
+      this.#pendingWrite = undefined;
+      this.#host.cancelDrainWait(this.#control);
+      pending?.callback();
+      this.#pump();
+    }
+    this.#maybeFinish();
+  }
+
+  #receiveCancel(): void {
+    if (this.#phase !== 'open' || this.destroyed) return;
+    this.#sendReset('canceled', 'dial canceled');
+    this.#resetCode = 'canceled';
+    this.#isResetByPeer = true;
+    this.#host.streamReset(this.#id, 'canceled', false);
+    this.destroy(streamResetError(this.#id, 'canceled', 'canceled by the dialer'));
+  }
+
+  #violate(code: StreamResetCode, cause: ProtocolError): void {
+    if (this.destroyed) return;
+    this.#resetCode = code;
+    this.destroy(streamResetError(this.#id, code, `reset (${code}): ${cause.message}`, cause));
+  }
+
+  #abandon(cause: Error | undefined): void {
+    this.#setDone();
+    if (!this.destroyed) {
+      this.#resetCode = 'tunnel-closed';
+      this.#isResetByPeer = true;
+      this.destroy(streamResetError(this.#id, 'tunnel-closed', 'lost: tunnel closed', cause));
+    }
+    this.#maybeFinish();
+  }
+
+  // --- send side ----------------------------------------------------------------------------
+
+  /** Sends as much of the pending write as credit and the brake allow. */
+  #flush(): void {
+    const write = this.#pendingWrite;
+    if (write === undefined || this.destroyed) return;
+    const { chunk } = write;
+    while (write.offset < chunk.length) {
+      if (this.#host.isBraked()) {
+        this.#host.waitForDrain(this.#control);
+        return;
+      }
+      const n = this.#send.sendable(chunk.length - write.offset);
+      if (n === 0) {
+        if (!this.#isStalled) {
+          this.#isStalled = true;
+          this.#host.windowStalled(this.#id);
+        }
+        return;
+      }
+      this.#isStalled = false;
+      this.#send.consume(n);
+      const end = write.offset + n;
+      const slice = chunk.subarray(write.offset, end);
+      write.offset = end;
+      this.#bytesOut += n;
+      this.#host.sendData(this.#id, slice);
+    }
+    this.#pendingWrite = undefined;
+    write.callback();
+  }
+
+  #receiveWindowUpdate(increment: number): void {
+    if (!this.#host.isFlowControl || this.#phase === 'done' || this.destroyed) return;
+    try {
+      this.#send.grant(increment);
+    } catch (err) {
+      this.#violate('flow-control', err as ProtocolError);
+      return;
+    }
+    this.#isStalled = false;
+    this.#flush();
+  }
+
+  // --- close handshake ----------------------------------------------------------------------
+
+  /** Sends our reset: CLOSE_REQ (then wait for CLOSE_RSP) or CLOSE_RSP (then done). */
+  #sendReset(code: StreamResetCode, text = `stream reset (${code})`): void {
+    const withCode = this.#host.isErrorCodes ? { errorCode: code } : {};
+    if (this.#host.role === 'dialer') {
+      const packet: CloseRequestPacket = { type: 'CLOSE_REQ', connectId: this.#id, ...withCode };
+      this.#host.sendControl(packet);
+      this.#awaitCloseResponse();
+    } else {
+      const packet: CloseResponsePacket = {
+        type: 'CLOSE_RSP',
+        connectId: this.#id,
+        error: text,
+        ...withCode,
+      };
+      this.#host.sendControl(packet);
+      this.#setDone();
+    }
+  }
+
+  /** Acceptor: both directions are over; CLOSE_RSP is the stream's last packet. */
+  #finishAsAcceptor(): void {
+    this.#host.sendControl({ type: 'CLOSE_RSP', connectId: this.#id, error: '' });
+    this.#setDone();
+    this.#maybeFinish();
+  }
+
+  /** Dialer: our last packet is out; the acceptor's CLOSE_RSP ends the stream. */
+  #awaitCloseResponse(): void {
+    if (this.#phase !== 'open') return;
+    this.#phase = 'closing';
+    this.#lingerTimer = setTimeout(() => this.#onLingerTimeout(), this.#host.closeTimeoutMs);
+    this.#lingerTimer.unref();
+  }
+
+  #onLingerTimeout(): void {
+    this.#lingerTimer = undefined;
+    if (this.#phase !== 'closing') return;
+    this.#setDone();
+    if (!this.destroyed) {
+      this.#resetCode = 'timeout';
+      this.#isResetByPeer = true;
+      this.destroy(
+        streamResetError(
+          this.#id,
+          'timeout',
+          `no CLOSE_RSP within ${this.#host.closeTimeoutMs} ms`,
+        ),
+      );
+    }
+    this.#maybeFinish();
+  }
+
+  #setDone(): void {
+    this.#phase = 'done';
+    if (this.#lingerTimer !== undefined) {
+      clearTimeout(this.#lingerTimer);
+      this.#lingerTimer = undefined;
+    }
+  }
+
+  #maybeFinish(): void {
+    if (this.#isFinished || this.#phase !== 'done' || !this.#isDuplexClosed) return;
+    this.#isFinished = true;
+    this.#host.streamFinished(this.#control);
+  }
+}

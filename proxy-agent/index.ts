@@ -1,0 +1,35 @@
+// Public surface of proxy-agent/: the spoke side of the tunnel. Other folders and tests import
+// only this file. Explicit named exports; README.md documents each.
+
+export { AGENT_ERROR_CODES, AgentError, isAgentError } from './errors.ts';
+export type { AgentErrorCode, AgentErrorOptions } from './errors.ts';
+
+export { CLOSE_TIMEOUT_MS, DEFAULT_DRAIN_TIMEOUT_MS, startProxyAgent } from './proxy-agent.ts';
+export type { ProxyAgent, ProxyAgentStats } from './proxy-agent.ts';
+
+export {
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_HEALTH_HOST,
+  DEFAULT_HEALTH_PORT,
+  KUBE_APISERVER_TARGET,
+  validateOptions,
+} from './options.ts';
+export type {
+  AgentTlsOptions,
+  AgentTransport,
+  ProxyAgentOptions,
+  ResolvedAgentOptions,
+} from './options.ts';
+
+export { createJsonLogger, silentLogger } from './logger.ts';
+export type { LogFields, LogLevel, Logger } from './logger.ts';
+
+export {
+  BACKOFF_JITTER,
+  BACKOFF_MULTIPLIER,
+  INITIAL_BACKOFF_MS,
+  MAX_BACKOFF_MS,
+} from './connection/backoff.ts';
+export type { BackoffOptions } from './connection/backoff.ts';
+export { STABLE_TUNNEL_MS } from './connection/tunnel-manager.ts';
+export type { TunnelInfo } from './connection/tunnel-manager.ts';

@@ -1,0 +1,48 @@
+/**
+ * What an agent listener needs from the server, and what it hands back: an authenticated
+ * agent's packet transport with the negotiated extensions. Both listeners (gRPC, WebSocket)
+ * share it, so the server treats agents the same whatever their transport.
+ */
+import { METADATA_KEYS, formatExtensions } from '../../protocol/index.ts';
+import type { ExtensionName, PacketTransport } from '../../protocol/index.ts';
+
+import type { Logger } from '../logger.ts';
+import type { AgentIdentity, AgentTransportKind } from '../sessions/index.ts';
+
+/** An agent that passed authentication, with its open transport. */
+export interface AcceptedAgent {
+  readonly identity: AgentIdentity;
+  readonly transport: AgentTransportKind;
+  readonly packets: PacketTransport;
+  /** The negotiated set: our announcement ∩ the agent's. */
+  readonly extensions: ReadonlySet<ExtensionName>;
+  /** Remote address, for logs. */
+  readonly peer: string;
+}
+
+/** Provided by the server to its agent listeners. */
+export interface AgentListenerContext {
+  readonly serverId: string;
+  readonly serverCount: number;
+  /** What we announce in `spokelink-ext`. */
+  readonly extensions: readonly ExtensionName[];
+  readonly logger: Logger;
+  /** True once the server is closing: refuse new agents (UNAVAILABLE / 503). */
+  isClosing(): boolean;
+  /** Takes ownership of an accepted agent's transport (must not throw). */
+  accept(agent: AcceptedAgent): void;
+}
+
+/**
+ * The server hello sent to an agent before any packet: `serverID`, `serverCount` and, when we
+ * announce anything, `spokelink-ext` (gRPC response headers, or the 101 response headers).
+ */
+export function serverHelloHeaders(context: AgentListenerContext): [string, string][] {
+  const headers: [string, string][] = [
+    [METADATA_KEYS.serverId, context.serverId],
+    [METADATA_KEYS.serverCount, String(context.serverCount)],
+  ];
+  const announced = formatExtensions(context.extensions);
+  if (announced !== '') headers.push([METADATA_KEYS.extensions, announced]);
+  return headers;
+}

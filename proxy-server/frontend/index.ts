@@ -1,0 +1,10 @@
+// Frontends: where callers dial in (gRPC ProxyService, HTTP CONNECT), the stream bridge and the
+// one dial-failure → HTTP status mapping.
+export { bridgeStreams, socketEnd, tunnelEnd } from './bridge-streams.ts';
+export type { BridgeEnd } from './bridge-streams.ts';
+export { CLUSTER_HEADER } from './cluster-header.ts';
+export { ConnectFrontend } from './connect-frontend.ts';
+export type { ConnectFrontendOptions } from './connect-frontend.ts';
+export { DIAL_FAILURE_HEADER, statusForDialFailure } from './dial-failure-status.ts';
+export { GrpcFrontend } from './grpc-frontend.ts';
+export type { GrpcFrontendOptions } from './grpc-frontend.ts';

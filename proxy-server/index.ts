@@ -1,0 +1,20 @@
+// Public surface of proxy-server/ (the hub side of the tunnel). Other folders and tests import
+// only this file (and proxy-server/client/index.ts). Explicit named exports; README.md documents
+// each one.
+export { TUNNEL_PATH } from './agent-listener/index.ts';
+export { SERVER_ERROR_CODES, ServerError, isServerError } from './errors.ts';
+export type { ServerErrorCode, ServerErrorOptions } from './errors.ts';
+export { CLUSTER_HEADER, DIAL_FAILURE_HEADER, statusForDialFailure } from './frontend/index.ts';
+export { SILENT_LOGGER, createJsonLogger } from './logger.ts';
+export type { JsonLoggerOptions, LogLevel, Logger } from './logger.ts';
+export {
+  DEFAULT_AGENT_DIAL_TIMEOUT_MS,
+  DEFAULT_LISTEN_HOST,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  MAX_CONNECT_HEADER_BYTES,
+  validateOptions,
+} from './options.ts';
+export type { ListenOptions, ProxyServerOptions, ResolvedOptions } from './options.ts';
+export { startProxyServer } from './proxy-server.ts';
+export type { ProxyServer, ProxyServerAddresses, ProxyServerStats } from './proxy-server.ts';
+export type { AgentInfo, AgentTransportKind } from './sessions/index.ts';

@@ -1,0 +1,156 @@
+/**
+ * Small helpers shared by every listener: bind a Node server or a grpc-js server to a
+ * ResolvedListen with a ServerError on failure, track accepted sockets so destroy() can end
+ * them all, and close a Node server as a promise.
+ */
+import { Buffer } from 'node:buffer';
+import { isIPv6 } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
+
+import * as grpc from '@grpc/grpc-js';
+
+import { ServerError, errorMessage } from './errors.ts';
+import type { ListenerName, ResolvedListen } from './options.ts';
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function formatHostPort(host: string, port: number): string {
+  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function listenError(name: ListenerName, listen: ResolvedListen, err: unknown): ServerError {
+  return new ServerError(
+    'SERVER_ERR_LISTEN',
+    `cannot listen on ${formatHostPort(listen.host, listen.port)} for ${name}: ${errorMessage(err)}`,
+    { cause: err },
+  );
+}
+
+/**
+ * Binds `server` and resolves with the bound `host:port` (the real port when 0 was asked).
+ * Rejects with ServerError `SERVER_ERR_LISTEN` (e.g. EADDRINUSE in `cause`).
+ */
+export function listenNodeServer(
+  server: NetServer,
+  listen: ResolvedListen,
+  name: ListenerName,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      server.off('listening', onListening);
+      reject(listenError(name, listen, err));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : listen.port;
+      resolve(formatHostPort(listen.host, port));
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ host: listen.host, port: listen.port });
+  });
+}
+
+/** Closes a Node server; resolves once every connection it accepted has closed. Idempotent. */
+export function closeNodeServer(server: NetServer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      // Already closed (or never listened): still wait for its connections, if any.
+      server.getConnections((_err, count) => {
+        if (count === 0) resolve();
+        else server.once('close', () => resolve());
+      });
+      return;
+    }
+    server.close(() => resolve());
+  });
+}
+
+/**
+ * Remembers every socket a server accepts until it closes, so that destroy() can end them all
+ * (upgraded and CONNECT sockets are not closed by `server.close()`). Use the raw 'connection'
+ * event: destroying the TCP socket also ends a TLS socket layered on it.
+ */
+export class SocketTracker {
+  readonly #sockets = new Set<Socket>();
+
+  constructor(server: NetServer) {
+    server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  /** Sockets currently open. */
+  get size(): number {
+    return this.#sockets.size;
+  }
+
+  /** Destroys every open socket. Safe to repeat. */
+  destroyAll(): void {
+    for (const socket of this.#sockets) socket.destroy();
+  }
+}
+
+/** gRPC channel options of our servers: packet cap equal to MAX_PACKET_BYTES, keepalive. */
+export function grpcServerOptions(maxPacketBytes: number): grpc.ServerOptions {
+  return {
+    'grpc.max_receive_message_length': maxPacketBytes,
+    'grpc.max_send_message_length': maxPacketBytes,
+    // Server pings find dead TCP connections of peers without the `ping` extension (stock
+    // ANP agents), which would otherwise hold a session until the OS gives up.
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+  };
+}
+
+/** mTLS server credentials: serving cert + key, client certificates required from `caPem`. */
+export function grpcMtlsCredentials(tls: {
+  certPem: string;
+  keyPem: string;
+  caPem: string;
+}): grpc.ServerCredentials {
+  return grpc.ServerCredentials.createSsl(
+    Buffer.from(tls.caPem),
+    [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }],
+    true,
+  );
+}
+
+/** Ends a call with a status before any packet; grpc-js turns an 'error' into the status. */
+export function refuseGrpcCall(
+  call: grpc.ServerDuplexStream<unknown, unknown>,
+  code: grpc.status,
+  details: string,
+): void {
+  call.emit('error', { code, details, metadata: new grpc.Metadata() });
+}
+
+/** Binds a grpc-js server; resolves with `host:port`. Rejects with `SERVER_ERR_LISTEN`. */
+export function bindGrpcServer(
+  server: grpc.Server,
+  listen: ResolvedListen,
+  credentials: grpc.ServerCredentials,
+  name: ListenerName,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(formatHostPort(listen.host, listen.port), credentials, (err, port) => {
+      if (err !== null) reject(listenError(name, listen, err));
+      else resolve(formatHostPort(listen.host, port));
+    });
+  });
+}
+
+/**
+ * Stops a grpc-js server: no new calls, then waits for running calls up to `graceMs`, then
+ * cancels what is left. Resolves when it is fully stopped. Safe to repeat.
+ */
+export function shutdownGrpcServer(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.forceShutdown(), graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,233 @@
+/**
+ * ProxyServerOptions, their defaults and validateOptions(). Everything the server reads from
+ * its options goes through {@link validateOptions} first, so the rest of the folder works on a
+ * complete, checked {@link ResolvedOptions}.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { assertKeyMatchesCertificate, parseCertificate, splitPemBundle } from '../certs/index.ts';
+import { SUPPORTED_EXTENSIONS } from '../protocol/index.ts';
+import type { ExtensionName } from '../protocol/index.ts';
+
+import { ServerError, errorMessage } from './errors.ts';
+import { createJsonLogger } from './logger.ts';
+import type { Logger } from './logger.ts';
+
+/** Default DIAL_RSP wait for a dial sent to an agent, in ms (konnectivity-client's backstop). */
+export const DEFAULT_AGENT_DIAL_TIMEOUT_MS = 30_000;
+/** Default time close() lets streams finish before it destroys what is left, in ms. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 15_000;
+/** Default bind address of every listener: loopback, so nothing is exposed by accident. */
+export const DEFAULT_LISTEN_HOST = '127.0.0.1';
+/** Largest header block of a CONNECT request, in bytes (Node's maxHeaderSize). */
+export const MAX_CONNECT_HEADER_BYTES = 16 * 1024;
+/** Largest serverCount accepted; matches protocol's parseServerCount. */
+export const MAX_SERVER_COUNT = 10_000;
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_SERVER_ID_LENGTH = 256;
+
+/** Where one listener binds. */
+export interface ListenOptions {
+  /** Bind address; default {@link DEFAULT_LISTEN_HOST}. */
+  host?: string;
+  /** TCP port; default 0 (an ephemeral port, read it back from `ProxyServer.addresses`). */
+  port?: number;
+  /** `connect` only: serve HTTP CONNECT over TLS (server certificate only, no client cert). */
+  tls?: boolean;
+}
+
+/** Options of `startProxyServer`. Only `tls` is required. */
+export interface ProxyServerOptions {
+  /** This replica's id, sent to agents as `serverID`; default a random UUID. */
+  serverId?: string;
+  /** Number of replicas, sent to agents as `serverCount`; default 1. */
+  serverCount?: number;
+  /**
+   * The serving certificate (its SANs must name the addresses agents and frontends dial), its
+   * key, and the CA that signs agent and frontend client certificates. PEM.
+   */
+  tls: { certPem: string; keyPem: string; caPem: string };
+  /** Each listener defaults to `{ host: '127.0.0.1', port: 0 }`; `false` disables it. */
+  listen?: {
+    /** AgentService.Connect over gRPC, mTLS. */
+    agentGrpc?: ListenOptions | false;
+    /** `wss://host:port/tunnel`, mTLS, one packet per binary message. */
+    agentWebSocket?: ListenOptions | false;
+    /** ProxyService.Proxy over gRPC, mTLS with a client certificate from the CA. */
+    frontendGrpc?: ListenOptions | false;
+    /** HTTP CONNECT; plain HTTP/1.1 unless `tls: true`. Unauthenticated: keep it on loopback. */
+    connect?: ListenOptions | false;
+    /** Plain HTTP: /healthz, /readyz, /metrics. */
+    health?: ListenOptions | false;
+  };
+  /** Server→agent DIAL_RSP wait, ms; default {@link DEFAULT_AGENT_DIAL_TIMEOUT_MS}. */
+  agentDialTimeoutMs?: number;
+  /** Extensions announced to agents and frontends; default SUPPORTED_EXTENSIONS ([] = plain ANP). */
+  extensions?: readonly ExtensionName[];
+  /** close(): how long streams may take to finish before they are destroyed; default 15 s. */
+  shutdownTimeoutMs?: number;
+  /** Default: JSON lines on stderr at level info. */
+  logger?: Logger;
+}
+
+/** Names of the listeners, as in `ProxyServerOptions.listen`. */
+export type ListenerName = 'agentGrpc' | 'agentWebSocket' | 'frontendGrpc' | 'connect' | 'health';
+
+/** A listener's checked bind address. */
+export interface ResolvedListen {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+}
+
+/** Options after {@link validateOptions}: complete and checked. */
+export interface ResolvedOptions {
+  readonly serverId: string;
+  readonly serverCount: number;
+  readonly tls: { readonly certPem: string; readonly keyPem: string; readonly caPem: string };
+  readonly listen: Readonly<Record<ListenerName, ResolvedListen | false>>;
+  readonly agentDialTimeoutMs: number;
+  readonly extensions: readonly ExtensionName[];
+  readonly shutdownTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+const LISTENER_NAMES: readonly ListenerName[] = [
+  'agentGrpc',
+  'agentWebSocket',
+  'frontendGrpc',
+  'connect',
+  'health',
+];
+
+function invalid(message: string, cause?: unknown): ServerError {
+  return new ServerError(
+    'SERVER_ERR_INVALID_OPTIONS',
+    `invalid options: ${message}`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+function positiveMs(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw invalid(`${name} must be an integer number of ms in 1..${MAX_TIMER_MS}, got ${value}`);
+  }
+  return value;
+}
+
+function resolveListen(
+  name: ListenerName,
+  value: ListenOptions | false | undefined,
+): ResolvedListen | false {
+  if (value === false) return false;
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw invalid(`listen.${name} must be an object or false`);
+  }
+  const host = value?.host ?? DEFAULT_LISTEN_HOST;
+  const port = value?.port ?? 0;
+  const tls = value?.tls ?? false;
+  if (typeof host !== 'string' || host.length === 0 || /[\s/]/.test(host)) {
+    throw invalid(
+      `listen.${name}.host must be a host name or IP address, got ${JSON.stringify(host)}`,
+    );
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw invalid(`listen.${name}.port must be an integer in 0..65535, got ${port}`);
+  }
+  if (typeof tls !== 'boolean') throw invalid(`listen.${name}.tls must be a boolean`);
+  if (tls && name !== 'connect') {
+    throw invalid(
+      `listen.${name}.tls: only the connect listener has a TLS switch (agent and frontend listeners always use mTLS, health never does)`,
+    );
+  }
+  return { host, port, tls };
+}
+
+function checkTls(tls: ProxyServerOptions['tls'] | undefined): ResolvedOptions['tls'] {
+  if (typeof tls !== 'object' || tls === null)
+    throw invalid('tls { certPem, keyPem, caPem } is required');
+  const { certPem, keyPem, caPem } = tls;
+  for (const [name, pem] of [
+    ['certPem', certPem],
+    ['keyPem', keyPem],
+    ['caPem', caPem],
+  ] as const) {
+    if (typeof pem !== 'string' || pem.length === 0)
+      throw invalid(`tls.${name} must be a non-empty PEM string`);
+  }
+  try {
+    assertKeyMatchesCertificate(certPem, keyPem);
+  } catch (err) {
+    throw invalid(`tls.certPem/keyPem: ${errorMessage(err)}`, err);
+  }
+  try {
+    const cas = splitPemBundle(caPem);
+    if (cas.length === 0) throw new Error('no certificate in the bundle');
+    for (const pem of cas) {
+      if (!parseCertificate(pem).isCa) throw new Error('a certificate in the bundle is not a CA');
+    }
+  } catch (err) {
+    throw invalid(`tls.caPem: ${errorMessage(err)}`, err);
+  }
+  return { certPem, keyPem, caPem };
+}
+
+/**
+ * Fills in defaults and checks every option; pure apart from generating a random serverId and
+ * the default logger. Throws ServerError `SERVER_ERR_INVALID_OPTIONS` naming the bad option
+ * (with the certs/ error in `cause` for unusable PEMs).
+ */
+export function validateOptions(options: ProxyServerOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
+  const serverId = options.serverId ?? randomUUID();
+  if (
+    typeof serverId !== 'string' ||
+    serverId.length === 0 ||
+    serverId.length > MAX_SERVER_ID_LENGTH ||
+    !/^[\x21-\x7e]+$/.test(serverId)
+  ) {
+    throw invalid(
+      `serverId must be 1..${MAX_SERVER_ID_LENGTH} printable ASCII characters without spaces`,
+    );
+  }
+  const serverCount = options.serverCount ?? 1;
+  if (!Number.isInteger(serverCount) || serverCount < 1 || serverCount > MAX_SERVER_COUNT) {
+    throw invalid(`serverCount must be an integer in 1..${MAX_SERVER_COUNT}, got ${serverCount}`);
+  }
+  const extensions = options.extensions ?? SUPPORTED_EXTENSIONS;
+  if (!Array.isArray(extensions)) throw invalid('extensions must be an array');
+  for (const name of extensions) {
+    if (!SUPPORTED_EXTENSIONS.includes(name)) {
+      throw invalid(
+        `unknown extension ${JSON.stringify(name)}; known: ${SUPPORTED_EXTENSIONS.join(', ')}`,
+      );
+    }
+  }
+  const logger = options.logger ?? createJsonLogger();
+  for (const level of ['error', 'warn', 'info', 'debug'] as const) {
+    if (typeof logger[level] !== 'function') throw invalid(`logger.${level} must be a function`);
+  }
+  const listen = Object.fromEntries(
+    LISTENER_NAMES.map((name) => [name, resolveListen(name, options.listen?.[name])]),
+  ) as Record<ListenerName, ResolvedListen | false>;
+  return {
+    serverId,
+    serverCount,
+    tls: checkTls(options.tls),
+    listen,
+    agentDialTimeoutMs: positiveMs(
+      'agentDialTimeoutMs',
+      options.agentDialTimeoutMs,
+      DEFAULT_AGENT_DIAL_TIMEOUT_MS,
+    ),
+    extensions: [...new Set(extensions)],
+    shutdownTimeoutMs: positiveMs(
+      'shutdownTimeoutMs',
+      options.shutdownTimeoutMs,
+      DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    ),
+    logger,
+  };
+}

@@ -1,0 +1,346 @@
+/**
+ * startProxyServer(): the hub side of the tunnel, assembled. It owns the agent registry, the
+ * dialer and the metrics, starts the listeners that are enabled, turns each authenticated agent
+ * transport into an AgentSession, and shuts everything down in order.
+ */
+import { isIP } from 'node:net';
+
+import { TUNNEL_CLOSE_CODES, TunnelSession } from '../protocol/index.ts';
+import type { DialOptions, TunnelStreamApi } from '../protocol/index.ts';
+
+import { GrpcAgentListener, WebSocketAgentListener } from './agent-listener/index.ts';
+import type { AcceptedAgent, AgentListenerContext } from './agent-listener/index.ts';
+import { Dialer } from './dialer.ts';
+import { ServerError } from './errors.ts';
+import { ConnectFrontend, GrpcFrontend } from './frontend/index.ts';
+import { HealthServer } from './health-server.ts';
+import type { Readiness } from './health-server.ts';
+import { ServerMetrics } from './metrics.ts';
+import { validateOptions } from './options.ts';
+import type { ProxyServerOptions, ResolvedOptions } from './options.ts';
+import { AgentRegistry, AgentSession } from './sessions/index.ts';
+import type { AgentInfo } from './sessions/index.ts';
+
+/** Where each enabled listener is bound. */
+export interface ProxyServerAddresses {
+  /** `host:port` of AgentService.Connect. */
+  readonly agentGrpc?: string;
+  /** `wss://host:port/tunnel`. */
+  readonly agentWebSocket?: string;
+  /** `host:port` of ProxyService.Proxy. */
+  readonly frontendGrpc?: string;
+  /** `http://host:port` (`https://` with TLS) of the CONNECT proxy. */
+  readonly connect?: string;
+  /** `http://host:port` of /healthz, /readyz, /metrics. */
+  readonly health?: string;
+}
+
+/** Counters for leak checks: all return to 0 once streams and agents are gone. */
+export interface ProxyServerStats {
+  /** Connected agent sessions. */
+  agents: number;
+  /** Streams open on agent tunnels (one per tunnelled connection). */
+  openStreams: number;
+  /** Dials routed to an agent and not yet answered. */
+  pendingDials: number;
+}
+
+/**
+ * A running proxy-server.
+ *
+ * Lifecycle: `close()` stops accepting agents, frontends and dials, lets open streams finish
+ * for up to `shutdownTimeoutMs` (no DRAIN is sent: agents simply see their tunnel end once its
+ * streams are done), then destroys what is left; it resolves when every listener and socket is
+ * closed. `destroy(err)` aborts now: every stream is reset ('tunnel-closed'), every agent and
+ * frontend connection dropped; a pending close() then resolves. Both are idempotent.
+ * Concurrency: any number of dials may run at once; stats() and agents() are snapshots.
+ */
+export interface ProxyServer {
+  readonly serverId: string;
+  readonly addresses: ProxyServerAddresses;
+  /** The metrics registry's text exposition, as /metrics serves it. */
+  metricsText(): Promise<string>;
+  agents(): AgentInfo[];
+  stats(): ProxyServerStats;
+  /**
+   * In-process dial with the same routing as the frontends: to one of `cluster`'s agents, the
+   * address forwarded unchanged. Rejects with ProtocolError `PROTO_ERR_DIAL_FAILED` and its
+   * `reason` (e.g. 'no-agent'), or ServerError `SERVER_ERR_CLOSED` once closing.
+   */
+  dial(cluster: string, address: string, options?: DialOptions): Promise<TunnelStreamApi>;
+  close(): Promise<void>;
+  destroy(err?: Error): void;
+}
+
+interface Listeners {
+  agentGrpc?: GrpcAgentListener;
+  agentWebSocket?: WebSocketAgentListener;
+  frontendGrpc?: GrpcFrontend;
+  connect?: ConnectFrontend;
+  health?: HealthServer;
+}
+
+class RunningProxyServer implements ProxyServer {
+  readonly serverId: string;
+  addresses: ProxyServerAddresses = {};
+  readonly #options: ResolvedOptions;
+  readonly #registry = new AgentRegistry<AgentSession>();
+  readonly #metrics: ServerMetrics;
+  readonly #dialer: Dialer;
+  readonly #listeners: Listeners = {};
+  /** Totals of retired agent sessions, so byte and stall counters stay monotonic. */
+  readonly #retired = { bytesIn: 0, bytesOut: 0, windowStalls: 0 };
+  #isClosing = false;
+  #isDestroyed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.serverId = options.serverId;
+    this.#metrics = new ServerMetrics({
+      pendingDials: () => this.#dialer.pendingDials,
+      openStreams: () => this.#agentStreams(),
+      connectedAgents: () => {
+        const counts = { grpc: 0, websocket: 0 };
+        for (const agent of this.#registry.all()) counts[agent.transport] += 1;
+        return counts;
+      },
+      bytes: () => {
+        let bytesIn = this.#retired.bytesIn;
+        let bytesOut = this.#retired.bytesOut;
+        for (const agent of this.#registry.all()) {
+          const stats = agent.stats();
+          bytesIn += stats.bytesIn;
+          bytesOut += stats.bytesOut;
+        }
+        return { in: bytesIn, out: bytesOut };
+      },
+      windowStalls: () => {
+        let stalls =
+          this.#retired.windowStalls + (this.#listeners.frontendGrpc?.windowStalls() ?? 0);
+        for (const agent of this.#registry.all()) stalls += agent.stats().windowStalls;
+        return stalls;
+      },
+    });
+    this.#dialer = new Dialer({
+      registry: this.#registry,
+      metrics: this.#metrics,
+      logger: options.logger,
+      agentDialTimeoutMs: options.agentDialTimeoutMs,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { listen, tls, logger } = this.#options;
+    const context: AgentListenerContext = {
+      serverId: this.#options.serverId,
+      serverCount: this.#options.serverCount,
+      extensions: this.#options.extensions,
+      logger,
+      isClosing: () => this.#isClosing,
+      accept: (agent) => this.#acceptAgent(agent),
+    };
+    const l = this.#listeners;
+    if (listen.agentGrpc !== false)
+      l.agentGrpc = await GrpcAgentListener.start(listen.agentGrpc, tls, context);
+    if (listen.agentWebSocket !== false) {
+      l.agentWebSocket = await WebSocketAgentListener.start(listen.agentWebSocket, tls, context);
+    }
+    if (listen.frontendGrpc !== false) {
+      l.frontendGrpc = await GrpcFrontend.start({
+        listen: listen.frontendGrpc,
+        tls,
+        dialer: this.#dialer,
+        logger,
+        extensions: this.#options.extensions,
+        isClosing: () => this.#isClosing,
+      });
+    }
+    if (listen.connect !== false) {
+      l.connect = await ConnectFrontend.start({
+        listen: listen.connect,
+        dialer: this.#dialer,
+        logger,
+        tls,
+      });
+      const host = listen.connect.host;
+      if (
+        !listen.connect.tls &&
+        !(host === 'localhost' || (isIP(host) !== 0 && /^(127\.|::1$)/.test(host)))
+      ) {
+        logger.warn('connect listener is unauthenticated and not on loopback', {
+          address: l.connect.address,
+        });
+      }
+    }
+    if (listen.health !== false) {
+      l.health = await HealthServer.start({
+        listen: listen.health,
+        metrics: this.#metrics,
+        readiness: () => this.#readiness(),
+        logger,
+      });
+    }
+    this.addresses = {
+      ...(l.agentGrpc === undefined ? {} : { agentGrpc: l.agentGrpc.address }),
+      ...(l.agentWebSocket === undefined ? {} : { agentWebSocket: l.agentWebSocket.address }),
+      ...(l.frontendGrpc === undefined ? {} : { frontendGrpc: l.frontendGrpc.address }),
+      ...(l.connect === undefined ? {} : { connect: l.connect.address }),
+      ...(l.health === undefined ? {} : { health: l.health.address }),
+    };
+    logger.info('proxy-server listening', {
+      serverId: this.serverId,
+      serverCount: this.#options.serverCount,
+      ...this.addresses,
+    });
+  }
+
+  metricsText(): Promise<string> {
+    return this.#metrics.registry.metrics();
+  }
+
+  agents(): AgentInfo[] {
+    return this.#registry.all().map((agent) => agent.info());
+  }
+
+  stats(): ProxyServerStats {
+    return {
+      agents: this.#registry.size,
+      openStreams: this.#agentStreams(),
+      pendingDials: this.#dialer.pendingDials,
+    };
+  }
+
+  dial(cluster: string, address: string, options: DialOptions = {}): Promise<TunnelStreamApi> {
+    return this.#dialer.dial({
+      address,
+      cluster,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      source: 'in-process',
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  destroy(err?: Error): void {
+    if (this.#isDestroyed) return;
+    this.#isDestroyed = true;
+    this.#isClosing = true;
+    this.#dialer.close();
+    const l = this.#listeners;
+    for (const agent of this.#registry.all()) agent.destroy(err);
+    l.frontendGrpc?.destroy(err);
+    l.agentGrpc?.destroy();
+    l.agentWebSocket?.destroy();
+    l.connect?.destroy();
+    l.health?.destroy();
+    this.#options.logger.info('proxy-server destroyed', {
+      serverId: this.serverId,
+      ...(err === undefined ? {} : { err }),
+    });
+  }
+
+  async #close(): Promise<void> {
+    const { logger, shutdownTimeoutMs } = this.#options;
+    this.#isClosing = true;
+    this.#dialer.close();
+    logger.info('proxy-server closing', { serverId: this.serverId, agents: this.#registry.size });
+    const l = this.#listeners;
+    const timer = setTimeout(() => {
+      logger.warn('graceful shutdown timed out, destroying', { shutdownTimeoutMs });
+      this.destroy(
+        new ServerError(
+          'SERVER_ERR_CLOSED',
+          `proxy-server shutdown exceeded ${shutdownTimeoutMs} ms`,
+        ),
+      );
+    }, shutdownTimeoutMs);
+    try {
+      await Promise.all([
+        ...this.#registry.all().map((agent) => agent.close()),
+        l.frontendGrpc?.closeSessions(),
+        l.connect?.close(),
+        l.agentGrpc?.close(shutdownTimeoutMs),
+        l.frontendGrpc?.close(shutdownTimeoutMs),
+        l.agentWebSocket?.close(),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    await l.health?.close();
+    logger.info('proxy-server closed', { serverId: this.serverId });
+  }
+
+  #acceptAgent(agent: AcceptedAgent): void {
+    const { identity } = agent;
+    const { logger } = this.#options;
+    if (this.#isClosing) {
+      agent.packets.destroy(
+        new ServerError('SERVER_ERR_CLOSED', 'proxy-server is shutting down'),
+        TUNNEL_CLOSE_CODES.DRAINING,
+      );
+      return;
+    }
+    const session = new TunnelSession({
+      transport: agent.packets,
+      role: 'dialer',
+      extensions: agent.extensions,
+      label: `cluster ${identity.cluster} agent ${identity.agentId}`,
+    });
+    const agentSession = new AgentSession({
+      identity,
+      transport: agent.transport,
+      session,
+      logger,
+      onRetire: (retired) => {
+        this.#registry.remove(retired);
+        const stats = retired.stats();
+        this.#retired.bytesIn += stats.bytesIn;
+        this.#retired.bytesOut += stats.bytesOut;
+        this.#retired.windowStalls += stats.windowStalls;
+      },
+    });
+    if (agentSession.isRetired) return;
+    this.#registry.add(agentSession);
+    logger.info('agent connected', {
+      clusterName: identity.cluster,
+      agentId: identity.agentId,
+      transport: agent.transport,
+      peer: agent.peer,
+      hosts: identity.hosts.join(','),
+      extensions: [...agent.extensions].join(','),
+    });
+  }
+
+  #agentStreams(): number {
+    let total = 0;
+    for (const agent of this.#registry.all()) total += agent.openStreams;
+    return total;
+  }
+
+  #readiness(): Readiness {
+    if (this.#isClosing) return { isReady: false, reason: 'shutting down' };
+    if (this.#registry.size === 0) return { isReady: false, reason: 'no agent connected' };
+    return { isReady: true };
+  }
+}
+
+/**
+ * Validates `options`, starts every enabled listener and resolves with the running server.
+ * Rejects with ServerError `SERVER_ERR_INVALID_OPTIONS` or `SERVER_ERR_LISTEN`; listeners
+ * already started are destroyed first, so a failed start leaves nothing open.
+ */
+export async function startProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
+  const server = new RunningProxyServer(validateOptions(options));
+  try {
+    await server.start();
+  } catch (err) {
+    server.destroy();
+    throw err;
+  }
+  return server;
+}

@@ -1,0 +1,30 @@
+// One hop of the plain-relay baseline: a TLS server that pipes each connection to the next hop
+// (TLS with a client certificate, or plain TCP for the last hop). No multiplexing, no framing:
+// the best a chain of Node TLS hops can do on this machine.
+import { connect as netConnect } from 'node:net';
+import { pipeline } from 'node:stream';
+import { connect as tlsConnect, createServer } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    next: { type: 'string' },
+    'next-tls': { type: 'boolean', default: false },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    ca: { type: 'string' },
+  },
+});
+const [cert, key, ca] = [values.cert, values.key, values.ca].map((f) => readFileSync(f as string));
+const [nextHost, nextPort] = (values.next as string).split(':') as [string, string];
+
+createServer({ cert, key, ca, requestCert: true, rejectUnauthorized: true }, (inbound) => {
+  inbound.on('error', () => {});
+  const outbound = values['next-tls']
+    ? tlsConnect({ host: nextHost, port: Number(nextPort), cert, key, ca, servername: 'localhost' })
+    : netConnect({ host: nextHost, port: Number(nextPort) });
+  outbound.on('error', () => inbound.destroy());
+  pipeline(inbound, outbound, inbound, () => {});
+}).listen(Number(values.port), '127.0.0.1');

@@ -1,0 +1,136 @@
+// proxy-server replicas: restart with agents coming back, and serverCount 2 with two replicas.
+import { describe, expect, it, onTestFinished } from 'vitest';
+
+import { startProxyAgent } from '../../proxy-agent/index.ts';
+import { createTunnelClient } from '../../proxy-server/client/index.ts';
+import {
+  type ProxyServer,
+  type ProxyServerOptions,
+  startProxyServer,
+} from '../../proxy-server/index.ts';
+import { eventually } from '../framework/kubectl.ts';
+import { testPki } from '../framework/pki.ts';
+import { startEchoTarget } from '../framework/targets.ts';
+
+const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
+
+function portOf(address: string | undefined): number {
+  const port = Number(address?.split(':').pop()?.replace(/\/.*$/, ''));
+  if (!Number.isInteger(port)) throw new Error(`no port in ${address}`);
+  return port;
+}
+
+async function server(extra: Partial<ProxyServerOptions> = {}): Promise<ProxyServer> {
+  const pki = testPki();
+  const s = await startProxyServer({
+    tls: {
+      certPem: pki.server.certPem,
+      keyPem: pki.server.keyPem,
+      caPem: pki.ca.certPem,
+    },
+    logger: quiet,
+    ...extra,
+  });
+  onTestFinished(() => s.close());
+  return s;
+}
+
+function agent(cluster: string, servers: string[], kubeApiserver: string) {
+  const pki = testPki();
+  const cert = pki.agent(cluster, 'a0');
+  const a = startProxyAgent({
+    clusterName: cluster,
+    agentName: 'a0',
+    servers,
+    transport: 'grpc',
+    tls: {
+      certPem: cert.certPem,
+      keyPem: cert.keyPem,
+      caPem: pki.ca.certPem,
+      serverName: 'localhost',
+    },
+    kubeApiserver,
+    backoff: { initialMs: 50, maxMs: 400 },
+    health: false,
+    logger: quiet,
+  });
+  onTestFinished(() => a.close());
+  return a;
+}
+
+async function echoThrough(s: ProxyServer, cluster: string): Promise<string> {
+  const pki = testPki();
+  const client = createTunnelClient({
+    server: s.addresses.frontendGrpc as string,
+    tls: {
+      certPem: pki.hubClient.certPem,
+      keyPem: pki.hubClient.keyPem,
+      caPem: pki.ca.certPem,
+      serverName: 'localhost',
+    },
+  });
+  try {
+    const stream = await client.dial(cluster, 'kube-apiserver');
+    stream.end('hello');
+    let text = '';
+    for await (const chunk of stream) text += String(chunk);
+    return text;
+  } finally {
+    await client.close();
+  }
+}
+
+describe('proxy-server replicas', () => {
+  it('brings agents back after the proxy-server restarts on the same address', async () => {
+    const echo = await startEchoTarget();
+    const first = await server();
+    const ports = {
+      agent: portOf(first.addresses.agentGrpc),
+      frontend: portOf(first.addresses.frontendGrpc),
+    };
+    const a = agent('c1', [first.addresses.agentGrpc as string], echo.address);
+    await a.ready();
+    await first.close();
+    await eventually('the agent to notice', async () =>
+      a.connections().length === 0 ? true : undefined,
+    );
+    const second = await server({
+      serverId: 'second',
+      listen: {
+        agentGrpc: { host: '127.0.0.1', port: ports.agent },
+        frontendGrpc: { host: '127.0.0.1', port: ports.frontend },
+      },
+    });
+    await eventually(
+      'the agent to reconnect',
+      async () => (second.agents().length === 1 ? true : undefined),
+      15_000,
+    );
+    expect(a.connections().map((c) => c.serverId)).toEqual(['second']);
+    expect(await echoThrough(second, 'c1')).toBe('hello');
+  });
+
+  it('holds one tunnel to each of two replicas when they announce serverCount 2', async () => {
+    const echo = await startEchoTarget();
+    const s1 = await server({ serverId: 's1', serverCount: 2 });
+    const s2 = await server({ serverId: 's2', serverCount: 2 });
+    const a = agent(
+      'c1',
+      [s1.addresses.agentGrpc as string, s2.addresses.agentGrpc as string],
+      echo.address,
+    );
+    await eventually(
+      'two tunnels',
+      async () => (a.connections().length === 2 ? true : undefined),
+      15_000,
+    );
+    expect(
+      a
+        .connections()
+        .map((c) => c.serverId)
+        .sort(),
+    ).toEqual(['s1', 's2']);
+    expect(await echoThrough(s1, 'c1')).toBe('hello');
+    expect(await echoThrough(s2, 'c1')).toBe('hello');
+  });
+});
