@@ -18,10 +18,18 @@ const zones = [
   },
   { target: './proxy-agent', from: ['./proxy-server', './hub', './sandbox', './test'] },
   { target: './proxy-server', from: ['./proxy-agent', './hub', './sandbox', './test'] },
+  // client/ is the library hub code embeds: protocol/ only, nothing else of the server.
   {
     target: './proxy-server/client',
-    from: ['./proxy-server/!(client)/**', './proxy-server/*.ts', './certs'],
+    from: [
+      './proxy-server/agent-listener',
+      './proxy-server/sessions',
+      './proxy-server/frontend',
+      './proxy-server/testing',
+      './certs',
+    ],
   },
+  { target: './proxy-server/client', from: ['./proxy-server/*.ts'] },
   {
     target: './sandbox',
     from: ['./protocol', './proxy-server', './proxy-agent', './hub', './test'],

@@ -133,6 +133,26 @@ describe.each(
     await waitIdle(p);
   });
 
+  it('a pending incoming dial is aborted when the session is destroyed', async () => {
+    const pending: IncomingDial[] = [];
+    const p = await pair(kind, { extensions, onDial: (dial) => pending.push(dial) });
+    const dialing = p.dialer.dial('svc:80');
+    await waitFor(() => pending.length === 1, 'DIAL_REQ');
+    p.acceptor.destroy();
+    await expect(dialing).rejects.toMatchObject({ reason: 'tunnel-closed' });
+    const dial = pending[0]!;
+    expect(dial.signal.aborted).toBe(true);
+    expect(dial.signal.reason).toMatchObject({
+      code: 'PROTO_ERR_DIAL_FAILED',
+      reason: 'tunnel-closed',
+    });
+    const late = dial.accept();
+    expect([late.destroyed, late.resetCode]).toEqual([true, 'tunnel-closed']);
+    expect(p.acceptor.stats()).toMatchObject({ openStreams: 0, pendingDials: 0 });
+    await waitFor(() => p.dialer.isClosed, 'dialer closed');
+    expect(p.dialer.stats()).toMatchObject({ openStreams: 0, pendingDials: 0 });
+  });
+
   it('maxStreams refuses further dials with overloaded, on either side', async () => {
     const p = await pair(kind, {
       extensions,

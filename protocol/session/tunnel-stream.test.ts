@@ -181,20 +181,22 @@ describe.each(TRANSPORT_KINDS)('TunnelStream over %s', (kind) => {
       // Before the session's own listener, which resumes the streams.
       transport.prependListener('drain', () => (isBraked = false));
     }
-    const total = 4 * MiB;
+    // Six streams: their windows together exceed grpc-js's 16-message queue, so both
+    // transports brake.
+    const total = 2 * MiB;
     const block = randomBytes(256 * 1024);
-    const [a, b] = await Promise.all([p.dialer.dial('svc:1'), p.dialer.dial('svc:2')]);
-    const results = await Promise.all([
-      hashAll(a),
-      hashAll(b),
-      writeAll(a, block, total),
-      writeAll(b, block, total),
+    const streams = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => p.dialer.dial(`svc:${i + 1}`)),
+    );
+    const [hashes] = await Promise.all([
+      Promise.all(streams.map((s) => hashAll(s))),
+      Promise.all(streams.map((s) => writeAll(s, block, total))),
     ]);
     const expected = sha256OfRepeated(block, total);
-    expect([results[0].sha256, results[1].sha256]).toEqual([expected, expected]);
+    expect(hashes.map((h) => h.sha256)).toEqual(streams.map(() => expected));
     expect(log.brakes).toBeGreaterThan(0);
     expect(log.dataWhileBraked).toBe(0);
-    if (kind === 'ws') expect(log.controlWhileBraked).toBeGreaterThan(0);
+    expect(log.controlWhileBraked).toBeGreaterThan(0);
     await waitIdle(p);
   });
 
