@@ -20,8 +20,8 @@ type State = 'pending' | 'accepted' | 'rejected' | 'canceled';
  * The acceptor's view of one DIAL_REQ ({@link IncomingDial}). Exactly one of accept() or
  * reject() must be called. If the dialer cancels (DIAL_CLS) or the session closes first,
  * `signal` aborts; then accept() returns a stream that is already destroyed (resetCode
- * 'canceled' or 'tunnel-closed') and reject() does nothing. Calling accept()/reject() after an
- * answer throws: that is a bug in the caller.
+ * 'canceled' or 'tunnel-closed') and reject() does nothing. reject() after an answer is a
+ * no-op too (safe in error paths); accept() after an answer throws (a caller bug).
  */
 export class IncomingDialHandle implements IncomingDial {
   readonly address: string;
@@ -48,13 +48,17 @@ export class IncomingDialHandle implements IncomingDial {
 
   accept(): TunnelStream {
     if (this.#state === 'canceled') return this.#init.onAcceptCanceled(this.#cancelCode);
-    this.#answer('accepted');
+    if (this.#state !== 'pending') {
+      throw new Error(`dial ${this.dialId} to ${this.address} was already ${this.#state}`);
+    }
+    this.#state = 'accepted';
     return this.#init.onAccept();
   }
 
   reject(reason: DialFailureReason, message: string): void {
-    if (this.#state === 'canceled') return;
-    this.#answer('rejected');
+    // A no-op once answered or canceled, so error paths (`catch → reject`) are always safe.
+    if (this.#state !== 'pending') return;
+    this.#state = 'rejected';
     this.#init.onReject(reason, message);
   }
 
@@ -68,12 +72,5 @@ export class IncomingDialHandle implements IncomingDial {
     this.#cancelCode = code;
     this.#controller.abort(reason);
     return true;
-  }
-
-  #answer(state: State): void {
-    if (this.#state !== 'pending') {
-      throw new Error(`dial ${this.dialId} to ${this.address} was already ${this.#state}`);
-    }
-    this.#state = state;
   }
 }

@@ -74,6 +74,24 @@ describe.each(TRANSPORT_KINDS.flatMap((kind) => MODES.map((m) => ({ kind, ...m }
       await waitIdle(p);
     });
 
+    it('after accept(), reject() is a no-op and a second accept() throws', async () => {
+      const p = await pair(kind, {
+        extensions,
+        onDial: (dial) => {
+          const stream = dial.accept();
+          stream.on('error', () => {});
+          dial.reject('internal', 'late error path');
+          expect(() => dial.accept()).toThrow(/already accepted/);
+          stream.end();
+          stream.resume();
+        },
+      });
+      const stream = await p.dialer.dial('svc:80');
+      stream.resume();
+      stream.end();
+      await waitIdle(p);
+    });
+
     it('sends DRAIN and the peer sees isPeerDraining', async () => {
       const p = await pair(kind, { extensions });
       const seen = new Promise<void>((resolve) => p.dialer.once('peer-drain', resolve));

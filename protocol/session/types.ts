@@ -49,7 +49,8 @@ export interface TunnelSessionOptions {
    * Acceptor only: called once per valid DIAL_REQ. The callee must call `accept()` or `reject()`
    * exactly once, now or later. If the dialer cancels first, `dial.signal` aborts and the
    * session answers the DIAL_CLS itself; a later accept() then returns a stream already
-   * destroyed and reject() is a no-op.
+   * destroyed and reject() is a no-op. reject() after accept() or reject() is a no-op as well
+   * (safe in error paths); a second accept() throws.
    */
   onDial?: (dial: IncomingDial) => void;
   /** Streams plus pending dials allowed at once; beyond it dials fail 'overloaded'. Default 1024. */

@@ -20,11 +20,21 @@ const { values } = parseArgs({
 const [cert, key, ca] = [values.cert, values.key, values.ca].map((f) => readFileSync(f as string));
 const [nextHost, nextPort] = (values.next as string).split(':') as [string, string];
 
-createServer({ cert, key, ca, requestCert: true, rejectUnauthorized: true }, (inbound) => {
-  inbound.on('error', () => {});
-  const outbound = values['next-tls']
-    ? tlsConnect({ host: nextHost, port: Number(nextPort), cert, key, ca, servername: 'localhost' })
-    : netConnect({ host: nextHost, port: Number(nextPort) });
-  outbound.on('error', () => inbound.destroy());
-  pipeline(inbound, outbound, inbound, () => {});
-}).listen(Number(values.port), '127.0.0.1');
+createServer(
+  { cert, key, ca, requestCert: true, rejectUnauthorized: true, allowHalfOpen: true },
+  (inbound) => {
+    inbound.on('error', () => {});
+    const outbound = values['next-tls']
+      ? tlsConnect({
+          host: nextHost,
+          port: Number(nextPort),
+          cert,
+          key,
+          ca,
+          servername: 'localhost',
+        })
+      : netConnect({ host: nextHost, port: Number(nextPort), allowHalfOpen: true });
+    outbound.on('error', () => inbound.destroy());
+    pipeline(inbound, outbound, inbound, () => {});
+  },
+).listen(Number(values.port), '127.0.0.1');

@@ -78,7 +78,7 @@ function sink(socket: Socket | Duplex): void {
     socket.end(reply);
   });
 }
-const tlsSink = await listen(createTlsServer(tlsServerOptions, sink));
+const tlsSink = await listen(createTlsServer({ ...tlsServerOptions, allowHalfOpen: true }, sink));
 const rawSink = await listen(createNetServer({ allowHalfOpen: true }, sink));
 const rawSource = await listen(
   createNetServer((socket) => {
@@ -200,13 +200,22 @@ async function pushBulk(socket: Duplex, bytes: number): Promise<number> {
 }
 
 function e2eTls(socket: Duplex): Promise<Duplex> {
-  const tls = tlsConnect({ socket, ca: pki.ca.certPem, servername: 'localhost' });
+  const tls = tlsConnect({
+    socket,
+    ca: pki.ca.certPem,
+    servername: 'localhost',
+  });
   return once(tls, 'secureConnect').then(() => tls);
 }
 
 async function bulkDirect(): Promise<number> {
   const [host, port] = tlsSink.split(':') as [string, string];
-  const tls = tlsConnect({ host, port: Number(port), ca: pki.ca.certPem, servername: 'localhost' });
+  const tls = tlsConnect({
+    host,
+    port: Number(port),
+    ca: pki.ca.certPem,
+    servername: 'localhost',
+  });
   await once(tls, 'secureConnect');
   return pushBulk(tls, BULK_BYTES);
 }
@@ -290,7 +299,25 @@ const relay1 = startChild(
   ],
   'relay1',
 );
-await sleep(500);
+await waitFor(
+  'the relay',
+  () =>
+    new Promise((resolve) => {
+      const probe = tlsConnect({
+        host: '127.0.0.1',
+        port: relayPorts[0],
+        ca: pki.ca.certPem,
+        cert: pki.hubClient.certPem,
+        key: pki.hubClient.keyPem,
+        servername: 'localhost',
+      });
+      probe.once('secureConnect', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.once('error', () => resolve(false));
+    }),
+);
 const relayMBps = await bulkRelay(relayPorts[0]);
 await Promise.all([relay1.stop(), relay2.stop()]);
 
@@ -300,7 +327,7 @@ for (const transport of [...TRANSPORTS.filter((t) => t !== DEFAULT_TRANSPORT), D
   const agent = await startAgent(transport);
   const tunnelMBps = await bulkTunnel();
   const tunnelLat = await getLatencies(
-    client.createHttpsAgent('bench', { keepAlive: true, maxSockets: 1 }, httpsTarget),
+    client.createHttpsAgent('bench', { keepAlive: true, maxSockets: 1 }),
     GET_COUNT,
   );
   const holAlone = await holThroughput();
