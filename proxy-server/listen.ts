@@ -4,6 +4,7 @@
  * them all, and close a Node server as a promise.
  */
 import { Buffer } from 'node:buffer';
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import { isIPv6 } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 
@@ -136,9 +137,38 @@ export function bindGrpcServer(
   return new Promise((resolve, reject) => {
     server.bindAsync(formatHostPort(listen.host, listen.port), credentials, (err, port) => {
       if (err !== null) reject(listenError(name, listen, err));
-      else resolve(formatHostPort(listen.host, port));
+      else {
+        raiseHttp2Windows(server);
+        resolve(formatHostPort(listen.host, port));
+      }
     });
   });
+}
+
+/**
+ * HTTP/2 receive window, per call and per connection, that the gRPC listeners advertise. Node's
+ * default of 65 535 bytes does not even hold one 64 KiB DATA packet plus its gRPC header, and
+ * caps a tunnel at about a third of what the same TLS connection carries (physical-limits.md:
+ * 174 vs 421 MB/s). Memory stays bounded by the tunnel's own per-stream credit windows.
+ */
+export const GRPC_SERVER_WINDOW_BYTES = 4 * 1024 * 1024;
+
+/**
+ * grpc-js has a client option for the HTTP/2 window (`grpc-node.flow_control_window`) but no
+ * server option, so the server's windows are raised on each new HTTP/2 session. This reaches
+ * into grpc-js's `http2Servers` map; if a future grpc-js renames it, the windows simply stay at
+ * the default (slower, never wrong).
+ */
+function raiseHttp2Windows(server: grpc.Server): void {
+  const internals = server as unknown as { http2Servers?: Map<Http2Server, unknown> };
+  if (!(internals.http2Servers instanceof Map)) return;
+  for (const http2Server of internals.http2Servers.keys()) {
+    if (typeof http2Server.on !== 'function') continue;
+    http2Server.on('session', (session: ServerHttp2Session) => {
+      session.settings({ initialWindowSize: GRPC_SERVER_WINDOW_BYTES });
+      session.setLocalWindowSize(GRPC_SERVER_WINDOW_BYTES);
+    });
+  }
 }
 
 /**

@@ -25,6 +25,13 @@ export function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the ") " split, in clock ticks.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -119,7 +126,10 @@ process.on('exit', () => {
 });
 
 export function startChild(script: string, args: string[], name: string): Child {
-  const proc = spawn(process.execPath, [join(ROOT, script), ...args], {
+  const profile = process.env['BENCH_CPU_PROF_DIR']
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF_DIR']}`]
+    : [];
+  const proc = spawn(process.execPath, [...profile, join(ROOT, script), ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.add(proc);
@@ -141,7 +151,9 @@ export function startChild(script: string, args: string[], name: string): Child 
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
         proc.once('exit', () => resolve());
-        proc.kill('SIGKILL');
+        // SIGINT lets a profiled child write its profile; SIGKILL if it lingers.
+        proc.kill(process.env['BENCH_CPU_PROF_DIR'] ? 'SIGINT' : 'SIGKILL');
+        setTimeout(() => proc.kill('SIGKILL'), 5_000).unref();
       }),
   };
 }

@@ -20,6 +20,7 @@ import { createTunnelClient, type TunnelClient } from '../../proxy-server/client
 import {
   benchPki,
   type Child,
+  cpuSeconds,
   freePort,
   httpOk,
   MiB,
@@ -325,7 +326,11 @@ const TRANSPORTS: Transport[] = ['websocket', 'grpc'];
 // The default transport last, so that its JSON line is the last line.
 for (const transport of [...TRANSPORTS.filter((t) => t !== DEFAULT_TRANSPORT), DEFAULT_TRANSPORT]) {
   const agent = await startAgent(transport);
+  const cpuBefore = [cpuSeconds(process.pid), cpuSeconds(server.pid), cpuSeconds(agent.pid)];
   const tunnelMBps = await bulkTunnel();
+  const cpuPerGB = [cpuSeconds(process.pid), cpuSeconds(server.pid), cpuSeconds(agent.pid)].map(
+    (after, i) => round((after - (cpuBefore[i] as number)) / (BULK_BYTES / 1e9), 2),
+  );
   const tunnelLat = await getLatencies(
     client.createHttpsAgent('bench', { keepAlive: true, maxSockets: 1 }),
     GET_COUNT,
@@ -386,6 +391,9 @@ for (const transport of [...TRANSPORTS.filter((t) => t !== DEFAULT_TRANSPORT), D
     relay_mbps: round(relayMBps),
     tunnel_mbps: round(tunnelMBps),
     bulk_ratio: round(tunnelMBps / directMBps, 3),
+    cpu_s_per_gb_client_and_target: cpuPerGB[0] as number,
+    cpu_s_per_gb_server: cpuPerGB[1] as number,
+    cpu_s_per_gb_agent: cpuPerGB[2] as number,
     relay_ratio: round(tunnelMBps / relayMBps, 3),
     get_direct_p50_ms: round(percentile(directLat, 50), 3),
     get_tunnel_p50_ms: round(percentile(tunnelLat, 50), 3),
