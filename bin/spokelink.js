@@ -10,4 +10,13 @@ if (major < 24) {
   );
   process.exit(1);
 }
-await import('../hub/cli/main.ts');
+// The two tunnel processes are separate programs with their own flags (`--help` lists them);
+// everything else is the hub CLI.
+const processes = { 'proxy-server': '../proxy-server/main.ts', agent: '../proxy-agent/main.ts' };
+const entry = processes[process.argv[2] ?? ''];
+if (entry !== undefined) {
+  process.argv.splice(2, 1);
+  await import(entry);
+} else {
+  await import('../hub/cli/main.ts');
+}

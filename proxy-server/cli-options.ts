@@ -14,7 +14,7 @@ export const DEFAULT_PORTS = {
   frontend: 8090,
   agent: 8091,
   health: 8092,
-  ws: 8093,
+  ws: 8098, // not 8093: that is the agent's health port (as in ANP), and both may run on one host
   connect: 8094,
 } as const;
 

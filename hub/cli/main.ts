@@ -6,7 +6,11 @@ const program = new Command();
 program
   .name('spokelink')
   .description('Run many Kubernetes clusters from one hub over one reverse tunnel per cluster.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    '\nTunnel processes (own flags, see --help of each):\n  spokelink proxy-server   the hub side of the tunnel\n  spokelink agent          the spoke side of the tunnel',
+  );
 registerSandboxCommands(program);
 
 await program.parseAsync(process.argv);
