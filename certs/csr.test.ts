@@ -4,8 +4,6 @@ import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
 
 import {
-  CertError,
-  type CertErrorCode,
   createCa,
   createCsr,
   generateKeyPair,
@@ -14,6 +12,7 @@ import {
   parseCsr,
   signCsr,
 } from './index.ts';
+import { expectCertError } from './test-support.ts';
 
 const NOW = new Date('2030-06-01T12:00:00.000Z');
 const DAY_MS = 86_400_000;
@@ -36,17 +35,6 @@ const weakKeys: KeyPair = {
   privateKeyPem: weakRsa.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
   publicKeyPem: weakRsa.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
 };
-
-function expectCertError(fn: () => unknown, code: CertErrorCode, message: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(CertError);
-  expect(thrown).toMatchObject({ code, message });
-}
 
 /** A CSR written by node-forge (an independent implementation), signed with `md`. */
 function forgeCsr(

@@ -4,8 +4,6 @@ import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
 
 import {
-  CertError,
-  type CertErrorCode,
   createCa,
   fingerprintSha256,
   generateKeyPair,
@@ -15,6 +13,7 @@ import {
   remainingLifetimeMs,
   shouldRotate,
 } from './index.ts';
+import { expectCertError } from './test-support.ts';
 
 const NOW = new Date('2030-06-01T12:00:00.000Z');
 const DAY_MS = 86_400_000;
@@ -38,17 +37,6 @@ const leaf = issueCert(ca, {
   now: NOW,
   keyPair: leafKeys,
 });
-
-function expectCertError(fn: () => unknown, code: CertErrorCode, message: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(CertError);
-  expect(thrown).toMatchObject({ code, message });
-}
 
 describe('parseCertificate', () => {
   it('reads a leaf', () => {

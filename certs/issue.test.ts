@@ -1,19 +1,17 @@
-import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 
 import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
 
 import {
-  CertError,
-  type CertErrorCode,
   type CertUsage,
   CLOCK_SKEW_BACKDATE_MS,
   createCa,
   DEFAULT_CERT_VALIDITY_DAYS,
   generateKeyPair,
   issueCert,
-  type KeyPair,
 } from './index.ts';
+import { expectCertError, nodeKeyPair } from './test-support.ts';
 
 const DAY_MS = 86_400_000;
 const NOW = new Date('2030-06-01T12:00:00.000Z');
@@ -33,27 +31,6 @@ const ca = createCa({
 const caCert = new X509Certificate(ca.certPem);
 
 /** ECDSA and Ed25519 keys are cheap to generate, unlike RSA. */
-function nodeKeyPair(type: 'ec' | 'ed25519'): KeyPair {
-  const { privateKey, publicKey } =
-    type === 'ec'
-      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      : generateKeyPairSync('ed25519');
-  return {
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
-
-function expectCertError(fn: () => unknown, code: CertErrorCode, message: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(CertError);
-  expect(thrown).toMatchObject({ code, message });
-}
 
 /** An independent reading of the extensions, with node-forge's parser. */
 function forgeExtensions(certPem: string) {

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 import {
-  CertError,
   type CertErrorCode,
   createCa,
   generateKeyPair,
@@ -11,6 +10,7 @@ import {
   type KubeconfigOptions,
   renderKubeconfig,
 } from './index.ts';
+import { expectCertError } from './test-support.ts';
 
 const caKeys = generateKeyPair();
 const clientKeys = generateKeyPair();
@@ -31,17 +31,6 @@ const certOptions: KubeconfigOptions = {
   clientCertPem: client.certPem,
   clientKeyPem: client.keyPem,
 };
-
-function expectCertError(fn: () => unknown, code: CertErrorCode, message: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(CertError);
-  expect(thrown).toMatchObject({ code, message });
-}
 
 describe('renderKubeconfig', () => {
   it('renders a client-certificate kubeconfig with embedded data', () => {

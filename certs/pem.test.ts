@@ -3,29 +3,17 @@ import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 
 import {
-  CertError,
-  type CertErrorCode,
   createCa,
   fingerprintSha256,
   generateKeyPair,
   parseCertificate,
   splitPemBundle,
 } from './index.ts';
+import { expectCertError } from './test-support.ts';
 
 const keys = generateKeyPair();
 const first = createCa({ commonName: 'first-ca', keyPair: keys });
 const second = createCa({ commonName: 'second-ca', keyPair: keys });
-
-function expectCertError(fn: () => unknown, code: CertErrorCode, message: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(CertError);
-  expect(thrown).toMatchObject({ code, message });
-}
 
 const body = first.certPem.split('\n').slice(1, -2).join(''); // base64 only, one line
 

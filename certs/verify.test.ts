@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import {
   assertKeyMatchesCertificate,
   CertError,
-  type CertErrorCode,
   type CertUsage,
   createCa,
   generateKeyPair,
   issueCert,
   verifyCertificate,
 } from './index.ts';
+import { expectCertError } from './test-support.ts';
 
 const NOW = new Date('2030-06-01T12:00:00.000Z');
 const DAY_MS = 86_400_000;
@@ -26,17 +26,6 @@ const rotatedCa = createCa({ commonName: 'spokelink-hub-ca', now: NOW, keyPair: 
 const issue = (usage: CertUsage, opts: { validityDays?: number; now?: Date } = {}) =>
   issueCert(ca, { commonName: 'agent-c1', usage, now: NOW, keyPair: leafKeys, ...opts }).certPem;
 const serverCert = issue('server', { validityDays: 30 });
-
-function expectCertError(fn: () => unknown, code: CertErrorCode, message: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(CertError);
-  expect(thrown).toMatchObject({ code, message });
-}
 
 /** Re-encodes `certPem` with the last signature byte flipped. */
 function withBadSignature(certPem: string): string {
