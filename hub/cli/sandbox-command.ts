@@ -1,16 +1,57 @@
 import type { Command } from 'commander';
 
-import {
-  ensureBinaries,
-  formatDuration,
-  KUBERNETES_VERSION,
-  SandboxError,
-  startControlPlane,
-} from '../../sandbox/index.ts';
+import { sandboxDown, sandboxStatus, sandboxUp } from '../local-sandbox/commands.ts';
+import { sandboxDir } from '../local-sandbox/state.ts';
+import { serveSandbox } from '../local-sandbox/supervisor.ts';
+import { ensureBinaries, KUBERNETES_VERSION, SandboxError } from '../../sandbox/index.ts';
 
-/** `spokelink sandbox …`: local real control planes. */
+/** `spokelink sandbox …`: a hub and spokes as real local control planes, joined by the tunnel. */
 export function registerSandboxCommands(program: Command): void {
-  const sandbox = program.command('sandbox').description('local real Kubernetes control planes');
+  const sandbox = program
+    .command('sandbox')
+    .description('a local hub and spokes as real Kubernetes control planes');
+
+  sandbox
+    .command('up')
+    .description(
+      'start a hub, N spokes, the proxy-server and an agent per spoke in the background (idempotent)',
+    )
+    .option(
+      '--spokes <n>',
+      'number of spokes (cluster1, cluster2, …)',
+      (v) => Number.parseInt(v, 10),
+      2,
+    )
+    .action(async (opts: { spokes: number }) => {
+      if (!Number.isInteger(opts.spokes) || opts.spokes < 0 || opts.spokes > 20) {
+        process.stderr.write('error: --spokes must be an integer from 0 to 20\n');
+        process.exitCode = 2;
+        return;
+      }
+      process.exitCode = await sandboxUp(opts.spokes);
+    });
+
+  sandbox
+    .command('status')
+    .description('show the running sandbox')
+    .action(async () => {
+      process.exitCode = await sandboxStatus();
+    });
+
+  sandbox
+    .command('down')
+    .description('stop the sandbox and remove everything it made')
+    .action(async () => {
+      process.exitCode = await sandboxDown();
+    });
+
+  sandbox
+    .command('serve', { hidden: true })
+    .description('the sandbox process itself (started by `sandbox up`)')
+    .option('--spokes <n>', 'number of spokes', (v) => Number.parseInt(v, 10), 2)
+    .action(async (opts: { spokes: number }) => {
+      await serveSandbox(sandboxDir(), opts.spokes);
+    });
 
   sandbox
     .command('build')
@@ -18,60 +59,14 @@ export function registerSandboxCommands(program: Command): void {
       `build (or find in the cache) kube-apiserver, kube-controller-manager, kubectl and etcd ${KUBERNETES_VERSION}`,
     )
     .action(async () => {
-      await run(async () => {
+      try {
         const paths = await ensureBinaries();
         for (const [name, path] of Object.entries(paths))
           process.stdout.write(`${name}\t${path}\n`);
-      });
+      } catch (err) {
+        if (!(err instanceof SandboxError)) throw err;
+        process.stderr.write(`error ${err.code}: ${err.message}\n`);
+        process.exitCode = 1;
+      }
     });
-
-  sandbox
-    .command('up')
-    .description('start a local control plane and keep it running until Ctrl-C')
-    .option('--name <name>', 'cluster name', 'hub')
-    .option('--port <port>', 'API server port (default: a free one)', (v) => Number.parseInt(v, 10))
-    .action(async (opts: { name: string; port?: number }) => {
-      await run(async () => {
-        const binaries = await ensureBinaries();
-        process.stderr.write(`starting control plane ${opts.name}…\n`);
-        const plane = await startControlPlane({
-          name: opts.name,
-          binaries,
-          ...(opts.port === undefined ? {} : { apiserverPort: opts.port }),
-        });
-        process.stdout.write(
-          [
-            `control plane ${plane.name} is up at ${plane.server} (started in ${formatDuration(plane.timings.totalMs)})`,
-            '',
-            'Use it with kubectl:',
-            `  export KUBECONFIG=${plane.kubeconfigPath}`,
-            '  kubectl get namespaces',
-            `  ${binaries.kubectl} get namespaces   # the kubectl ${KUBERNETES_VERSION} built alongside`,
-            '',
-            'Press Ctrl-C to stop it; everything it made is removed.',
-            '',
-          ].join('\n'),
-        );
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
-        process.stderr.write('stopping…\n');
-        await plane.stop();
-      });
-    });
-}
-
-async function run(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof SandboxError) {
-      process.stderr.write(`error ${err.code}: ${err.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
-  }
 }

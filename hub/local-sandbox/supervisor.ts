@@ -1,0 +1,196 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { createCa, issueCert, renderKubeconfig } from '../../certs/index.ts';
+import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/index.ts';
+import { type ProxyServer, startProxyServer } from '../../proxy-server/index.ts';
+import { type ControlPlane, ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
+import { isRunning, type SandboxCluster, type SandboxState, writeState } from './state.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/spokelink.js', import.meta.url));
+const AGENTS_READY_TIMEOUT_MS = 60_000;
+
+/** Spoke names as `sandbox up` makes them: cluster1, cluster2, … */
+export function spokeNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `cluster${i + 1}`);
+}
+
+/**
+ * The long-running sandbox process (`spokelink sandbox serve`): a hub and `spokes` spokes as
+ * real control planes, the proxy-server (the hub process) in this process, and one agent per
+ * spoke as a child process dialling out to it. Progress and the outcome go to state.json in
+ * `dir`. Runs until SIGTERM/SIGINT, then stops agents, the proxy-server and the control planes.
+ */
+export async function serveSandbox(dir: string, spokes: number): Promise<void> {
+  const state: SandboxState = {
+    phase: 'starting',
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    progress: [],
+    clusters: [],
+  };
+  const say = (line: string) => {
+    state.progress.push(`${new Date().toISOString()} ${line}`);
+    process.stderr.write(`${line}\n`);
+    writeState(dir, state);
+  };
+  const agents: ChildProcess[] = [];
+  const planes: ControlPlane[] = [];
+  let server: ProxyServer | undefined;
+  process.on('exit', () => {
+    for (const agent of agents) agent.kill('SIGKILL');
+  });
+  const stop = async () => {
+    say('stopping');
+    for (const agent of agents) agent.kill('SIGTERM');
+    await server?.close();
+    await Promise.all(planes.map((p) => p.stop(5_000)));
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+
+  try {
+    say('checking the Kubernetes binaries (the first run builds them)');
+    const binaries = await ensureBinaries({ progress: say, isTty: false });
+    const names = spokeNames(spokes);
+    say(`starting control planes: hub, ${names.join(', ')}`);
+    const started = await Promise.all(
+      ['hub', ...names].map((name) =>
+        startControlPlane({ name, binaries, baseDir: join(dir, 'planes') }),
+      ),
+    );
+    planes.push(...started);
+    const [hub, ...spokePlanes] = started as [ControlPlane, ...ControlPlane[]];
+
+    const pkiDir = join(dir, 'pki');
+    const kubeconfigDir = join(dir, 'kubeconfigs');
+    const logDir = join(dir, 'logs');
+    for (const d of [pkiDir, kubeconfigDir, logDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+    const write = (path: string, content: string) => {
+      writeFileSync(path, content, { mode: 0o600 });
+      return path;
+    };
+    const ca = createCa({ commonName: 'spokelink-sandbox-hub-ca' });
+    const serving = issueCert(ca, {
+      commonName: 'proxy-server',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+    });
+    const caFile = write(join(pkiDir, 'hub-ca.crt'), ca.certPem);
+
+    say('starting the proxy-server');
+    server = await startProxyServer({
+      tls: { certPem: serving.certPem, keyPem: serving.keyPem, caPem: ca.certPem },
+    });
+    const addresses = server.addresses;
+    state.proxyServer = {
+      connect: addresses.connect ?? '',
+      health: addresses.health ?? '',
+      agentGrpc: addresses.agentGrpc ?? '',
+      frontendGrpc: addresses.frontendGrpc ?? '',
+    };
+    state.hub = {
+      server: hub.server,
+      kubeconfig: write(join(kubeconfigDir, 'hub.kubeconfig'), renderAdmin(hub)),
+    };
+
+    for (const plane of spokePlanes) {
+      const cert = issueCert(ca, {
+        commonName: agentCommonName(plane.name, 'agent'),
+        organizations: [AGENT_ORGANIZATION],
+        usage: 'client',
+      });
+      const certFile = write(join(pkiDir, `${plane.name}-agent.crt`), cert.certPem);
+      const keyFile = write(join(pkiDir, `${plane.name}-agent.key`), cert.keyPem);
+      const log = openSync(join(logDir, `agent-${plane.name}.log`), 'a');
+      // The agent is its own process, as on a real spoke: it dials out to the proxy-server.
+      const agent = spawn(
+        process.execPath,
+        [
+          BIN,
+          'agent',
+          '--cluster-name',
+          plane.name,
+          '--agent-name',
+          'agent',
+          '--server',
+          state.proxyServer.agentGrpc,
+          '--cert',
+          certFile,
+          '--key',
+          keyFile,
+          '--ca',
+          caFile,
+          '--server-name',
+          'localhost',
+          '--kube-apiserver',
+          new URL(plane.server).host,
+          '--health-port',
+          '0',
+        ],
+        { stdio: ['ignore', log, log] },
+      );
+      agents.push(agent);
+      const cluster: SandboxCluster = {
+        name: plane.name,
+        server: plane.server,
+        kubeconfig: write(
+          join(kubeconfigDir, `${plane.name}-direct.kubeconfig`),
+          renderAdmin(plane),
+        ),
+        tunnelKubeconfig: write(
+          join(kubeconfigDir, `${plane.name}.kubeconfig`),
+          renderKubeconfig({
+            clusterName: plane.name,
+            contextName: plane.name,
+            server: `https://${plane.name}:443`,
+            proxyUrl: state.proxyServer.connect,
+            tlsServerName: 'kubernetes.default.svc',
+            caPem: plane.servingCaPem,
+            userName: `${plane.name}-admin`,
+            clientCertPem: plane.admin.certPem,
+            clientKeyPem: plane.admin.keyPem,
+          }),
+        ),
+        agentPid: agent.pid,
+      };
+      state.clusters.push(cluster);
+    }
+    say(`waiting for ${spokePlanes.length} agents to connect`);
+    const deadline = Date.now() + AGENTS_READY_TIMEOUT_MS;
+    const proxy = server;
+    while (new Set(proxy.agents().map((a) => a.cluster)).size < spokePlanes.length) {
+      const dead = agents.find((a) => !isRunning(a.pid));
+      if (dead) throw new Error(`an agent exited early; see ${logDir}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `agents did not connect within ${AGENTS_READY_TIMEOUT_MS / 1000}s; see ${logDir}`,
+        );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    state.phase = 'ready';
+    state.readyAt = new Date().toISOString();
+    say('ready');
+  } catch (err) {
+    state.phase = 'failed';
+    state.error = err instanceof Error ? err.message : String(err);
+    say(`failed: ${state.error}`);
+    await stop();
+  }
+}
+
+function renderAdmin(plane: ControlPlane): string {
+  return renderKubeconfig({
+    clusterName: plane.name,
+    contextName: plane.name,
+    server: plane.server,
+    caPem: plane.servingCaPem,
+    userName: `${plane.name}-admin`,
+    clientCertPem: plane.admin.certPem,
+    clientKeyPem: plane.admin.keyPem,
+  });
+}

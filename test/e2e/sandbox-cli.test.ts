@@ -1,0 +1,89 @@
+// The main job as a user runs it: `spokelink sandbox up`, kubectl to a spoke through the
+// tunnel, `sandbox status`, `sandbox down` — and nothing left behind.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+
+import { kubectl } from '../framework/kubectl.ts';
+
+const hub = inject('hub');
+const BIN = fileURLToPath(new URL('../../bin/spokelink.js', import.meta.url));
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('spokelink sandbox', () => {
+  it('comes up with a hub and a spoke reachable through the tunnel, and goes down leaving nothing', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'spokelink-home-'));
+    const env = {
+      ...process.env,
+      SPOKELINK_HOME: home,
+      SPOKELINK_K8S_BIN_DIR: dirname(hub.binaries.etcd),
+    };
+    const run = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [BIN, 'sandbox', ...args],
+          { env, timeout: 180_000 },
+          (err, stdout) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout }),
+        );
+      });
+    onTestFinished(async () => {
+      await run('down');
+      rmSync(home, { recursive: true, force: true });
+    });
+
+    const up = await run('up', '--spokes', '1');
+    expect(up.code, up.stdout).toBe(0);
+    expect(up.stdout).toMatch(/^sandbox ready in \d+s$/m);
+    const tunnelKubeconfig = join(home, 'sandbox', 'kubeconfigs', 'cluster1.kubeconfig');
+    expect(up.stdout).toContain(`kubectl --kubeconfig ${tunnelKubeconfig} get namespaces`);
+    expect(up.stdout).toContain(
+      `export KUBECONFIG=${join(home, 'sandbox', 'kubeconfigs', 'hub.kubeconfig')}`,
+    );
+
+    // The spoke answers through the proxy-server and the agent.
+    const ns = await kubectl(hub.binaries.kubectl, ['get', 'namespaces', '-o', 'name'], {
+      kubeconfig: tunnelKubeconfig,
+    });
+    expect(ns.stdout.split('\n')).toContain('namespace/kube-system');
+
+    // Idempotent, and status agrees.
+    const again = await run('up', '--spokes', '1');
+    expect(again.stdout).toMatch(/^a sandbox is already running \(pid \d+, ready\)$/m);
+    const status = await run('status');
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^ {2}cluster1\tagent running\t/m);
+
+    // Every process the sandbox started, from its own records.
+    const state = JSON.parse(readFileSync(join(home, 'sandbox', 'state.json'), 'utf8')) as {
+      pid: number;
+      clusters: Array<{ agentPid: number }>;
+    };
+    const planesDir = join(home, 'sandbox', 'planes');
+    const planePids = readdirSync(planesDir).flatMap(
+      (d) =>
+        (JSON.parse(readFileSync(join(planesDir, d, 'owner.json'), 'utf8')) as { pids: number[] })
+          .pids,
+    );
+    const pids = [state.pid, ...state.clusters.map((c) => c.agentPid), ...planePids];
+    expect(pids.length).toBe(2 + 2 * 3);
+    expect(pids.filter(isRunning)).toEqual(pids);
+
+    const down = await run('down');
+    expect(down.stdout.trim()).toBe('sandbox stopped; its processes and state are gone');
+    expect(pids.filter(isRunning)).toEqual([]);
+    expect(existsSync(join(home, 'sandbox'))).toBe(false);
+  });
+});
