@@ -6,6 +6,17 @@
  * Subject: CN = `spokelink:agent:<cluster>:<agentName>`, O = `spokelink:agents`.
  */
 export const AGENT_ORGANIZATION = 'spokelink:agents';
+/**
+ * The Organization a client certificate must carry for the agent API (`agent-api` target) to
+ * serve it: the hub's cluster gateway (CN `spokelink:gateway:<serverId>`), issued by the hub CA.
+ */
+export const GATEWAY_ORGANIZATION = 'spokelink:gateways';
+/**
+ * The named dial target (host part; any port) that an agent serves itself, in-process: TLS with
+ * the agent's own certificate, then HTTP forwarded to its API server with prefixed impersonation
+ * (DESIGN §3.4, proxy-agent/README.md "Agent API").
+ */
+export const AGENT_API_TARGET = 'agent-api';
 const AGENT_CN_PREFIX = 'spokelink:agent:';
 /** Cluster and agent names: DNS labels (RFC 1123), like OCM's ManagedCluster names. */
 const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -18,7 +29,9 @@ export function agentCommonName(cluster: string, agentName: string): string {
 }
 
 /** Reads `{ cluster, agentName }` from an agent certificate's CN, or undefined if it is not one. */
-export function parseAgentCommonName(commonName: string): { cluster: string; agentName: string } | undefined {
+export function parseAgentCommonName(
+  commonName: string,
+): { cluster: string; agentName: string } | undefined {
   if (!commonName.startsWith(AGENT_CN_PREFIX)) return undefined;
   const [cluster, agentName, ...rest] = commonName.slice(AGENT_CN_PREFIX.length).split(':');
   if (rest.length > 0 || cluster === undefined || agentName === undefined) return undefined;

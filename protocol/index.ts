@@ -52,7 +52,14 @@ export {
   singleMetadataValue,
   wireMetadataKey,
 } from './metadata.ts';
-export { AGENT_ORGANIZATION, agentCommonName, agentId, parseAgentCommonName } from './identity.ts';
+export {
+  AGENT_API_TARGET,
+  AGENT_ORGANIZATION,
+  GATEWAY_ORGANIZATION,
+  agentCommonName,
+  agentId,
+  parseAgentCommonName,
+} from './identity.ts';
 export { PacketType } from './packet.ts';
 export type {
   CloseDialPacket,

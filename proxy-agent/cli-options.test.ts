@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 
 import { parseAgentArgs } from './cli-options.ts';
 
-const FILES: Record<string, string> = { 'a.crt': 'CERT', 'a.key': 'KEY', 'ca.crt': 'CA' };
+const FILES: Record<string, string> = {
+  'a.crt': 'CERT',
+  'a.key': 'KEY',
+  'ca.crt': 'CA',
+  'spoke-ca.crt': 'SPOKE CA',
+};
 const read = (path: string): string => {
   const text = FILES[path];
   if (text === undefined) throw new Error(`ENOENT: no such file ${path}`);
@@ -68,6 +73,27 @@ describe('parseAgentArgs', () => {
     expect(options).not.toHaveProperty('dialTimeoutMs');
   });
 
+  it('maps the agent API flags, leaving the token file to the agent', () => {
+    const options = parseAgentArgs(
+      [
+        ...REQUIRED,
+        '--agent-api-token-file',
+        '/var/run/secrets/tokens/token',
+        '--kube-apiserver-ca',
+        'spoke-ca.crt',
+        '--agent-api-identity-prefix',
+        'acme:',
+      ],
+      read,
+    );
+    expect(options.agentApi).toEqual({
+      tokenFile: '/var/run/secrets/tokens/token',
+      kubeApiserverCaPem: 'SPOKE CA',
+      identityPrefix: 'acme:',
+    });
+    expect(parseAgentArgs(REQUIRED, read)).not.toHaveProperty('agentApi');
+  });
+
   it('fails on a missing required flag', () => {
     expect(() => parseAgentArgs(REQUIRED.slice(2), read)).toThrow(CommanderError);
   });
@@ -80,6 +106,15 @@ describe('parseAgentArgs', () => {
     {
       args: ['--log-level', 'loud'],
       message: 'invalid options: --log-level must be one of error, warn, info, debug',
+    },
+    {
+      args: ['--agent-api-token-file', '/t'],
+      message: 'invalid options: --agent-api-token-file needs --kube-apiserver-ca',
+    },
+    {
+      args: ['--kube-apiserver-ca', 'spoke-ca.crt'],
+      message:
+        'invalid options: --kube-apiserver-ca and --agent-api-identity-prefix need --agent-api-token-file',
     },
   ])('rejects $args', ({ args, message }) => {
     expect(() => parseAgentArgs([...REQUIRED, ...args], read)).toThrow(

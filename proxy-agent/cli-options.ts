@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { AgentError } from './errors.ts';
 import { createJsonLogger } from './logger.ts';
 import type { LogLevel } from './logger.ts';
-import type { ProxyAgentOptions } from './options.ts';
+import type { AgentApiOptions, ProxyAgentOptions } from './options.ts';
 
 /** Health port of the agent process unless --health-port is given (ANP's agent uses 8093). */
 export const DEFAULT_CLI_HEALTH_PORT = 8093;
@@ -48,6 +48,15 @@ export function agentCommand(): Command {
     .option('--server-name <name>', 'name to verify the proxy-server certificate against')
     .requiredOption('--kube-apiserver <host:port>', "this cluster's API server")
     .option('--allow <host:port>', 'extra allowed dial target (repeatable)', collect, [])
+    .option(
+      '--agent-api-token-file <file>',
+      'serve the agent-api target with this ServiceAccount token file (needs --kube-apiserver-ca)',
+    )
+    .option('--kube-apiserver-ca <file>', "CA bundle that verifies this cluster's API server (PEM)")
+    .option(
+      '--agent-api-identity-prefix <prefix>',
+      'prefix every impersonated user and group must carry (default spokelink:hub:)',
+    )
     .option('--dial-timeout-ms <ms>', 'TCP connect timeout for targets', integer(1, 3_600_000))
     .option(
       '--health-port <port>',
@@ -72,6 +81,9 @@ interface AgentFlags {
   serverName?: string;
   kubeApiserver: string;
   allow: string[];
+  agentApiTokenFile?: string;
+  kubeApiserverCa?: string;
+  agentApiIdentityPrefix?: string;
   dialTimeoutMs?: number;
   healthPort: number;
   logLevel: string;
@@ -89,6 +101,35 @@ function readPem(path: string, flag: string, readFile: (path: string) => string)
       },
     );
   }
+}
+
+function agentApiOptions(
+  flags: AgentFlags,
+  readFile: (path: string) => string,
+): AgentApiOptions | undefined {
+  if (flags.agentApiTokenFile === undefined) {
+    if (flags.kubeApiserverCa !== undefined || flags.agentApiIdentityPrefix !== undefined) {
+      throw new AgentError(
+        'AGENT_ERR_INVALID_OPTIONS',
+        'invalid options: --kube-apiserver-ca and --agent-api-identity-prefix need --agent-api-token-file',
+      );
+    }
+    return undefined;
+  }
+  if (flags.kubeApiserverCa === undefined) {
+    throw new AgentError(
+      'AGENT_ERR_INVALID_OPTIONS',
+      'invalid options: --agent-api-token-file needs --kube-apiserver-ca',
+    );
+  }
+  // The token file itself is read by the agent (at start and whenever it changes).
+  return {
+    tokenFile: flags.agentApiTokenFile,
+    kubeApiserverCaPem: readPem(flags.kubeApiserverCa, '--kube-apiserver-ca', readFile),
+    ...(flags.agentApiIdentityPrefix === undefined
+      ? {}
+      : { identityPrefix: flags.agentApiIdentityPrefix }),
+  };
 }
 
 /**
@@ -116,6 +157,7 @@ export function parseAgentArgs(
       `invalid options: --log-level must be one of ${levels.join(', ')}`,
     );
   }
+  const agentApi = agentApiOptions(flags, readFile);
   return {
     clusterName: flags.clusterName,
     agentName: flags.agentName,
@@ -129,6 +171,7 @@ export function parseAgentArgs(
     },
     kubeApiserver: flags.kubeApiserver,
     allow: flags.allow,
+    ...(agentApi === undefined ? {} : { agentApi }),
     ...(flags.dialTimeoutMs === undefined ? {} : { dialTimeoutMs: flags.dialTimeoutMs }),
     health: { host: CLI_HEALTH_HOST, port: flags.healthPort },
     logger: createJsonLogger({ level: flags.logLevel as LogLevel }),

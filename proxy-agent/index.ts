@@ -15,11 +15,22 @@ export {
   validateOptions,
 } from './options.ts';
 export type {
+  AgentApiOptions,
   AgentTlsOptions,
   AgentTransport,
   ProxyAgentOptions,
+  ResolvedAgentApiOptions,
   ResolvedAgentOptions,
 } from './options.ts';
+
+export { AGENT_API_TARGET, GATEWAY_ORGANIZATION } from '../protocol/index.ts';
+export {
+  AGENT_API_HANDSHAKE_TIMEOUT_MS,
+  AGENT_API_IDLE_TIMEOUT_MS,
+} from './agent-api/agent-api-server.ts';
+export { AGENT_API_REFUSAL_REASONS, DEFAULT_IDENTITY_PREFIX } from './agent-api/request-policy.ts';
+export type { AgentApiRefusalReason } from './agent-api/request-policy.ts';
+export { TOKEN_REFRESH_INTERVAL_MS } from './agent-api/token-file.ts';
 
 export { createJsonLogger, silentLogger } from './logger.ts';
 export type { LogFields, LogLevel, Logger } from './logger.ts';

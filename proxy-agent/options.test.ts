@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { createCa } from '../certs/index.ts';
 import { AgentError } from './errors.ts';
 import { silentLogger } from './logger.ts';
 import type { ProxyAgentOptions } from './options.ts';
@@ -14,6 +15,9 @@ const BASE: ProxyAgentOptions = {
   kubeApiserver: '127.0.0.1:6443',
   logger: silentLogger,
 };
+
+// One CA certificate (one RSA key) for the agentApi CA bundle checks.
+const API_CA_PEM = createCa({ commonName: 'spoke api ca' }).certPem;
 
 describe('validateOptions', () => {
   it('applies the documented defaults', () => {
@@ -43,6 +47,20 @@ describe('validateOptions', () => {
     expect(resolved.identifiersValue).toBe('default-route=true&host=c1&host=c1.ns&ipv4=10.0.0.5');
     expect(resolved.extensions).toEqual([]);
     expect(resolved.health).toBe(false);
+  });
+
+  it('leaves the agent API off by default and applies its prefix default', () => {
+    expect(validateOptions(BASE).agentApi).toBeUndefined();
+    expect(
+      validateOptions({
+        ...BASE,
+        agentApi: { tokenFile: '/var/run/token', kubeApiserverCaPem: API_CA_PEM },
+      }).agentApi,
+    ).toEqual({
+      tokenFile: '/var/run/token',
+      kubeApiserverCaPem: API_CA_PEM,
+      identityPrefix: 'spokelink:hub:',
+    });
   });
 
   it('accepts wss:// servers for the websocket transport', () => {
@@ -119,6 +137,23 @@ describe('validateOptions', () => {
       name: 'unknown extension',
       patch: { extensions: ['teleport' as 'ping'] },
       message: 'extensions: unknown extension "teleport"',
+    },
+    {
+      name: 'agentApi without a token file',
+      patch: { agentApi: { tokenFile: '', kubeApiserverCaPem: API_CA_PEM } },
+      message: 'agentApi.tokenFile must be a non-empty string',
+    },
+    {
+      name: 'agentApi with a CA that is not PEM',
+      patch: { agentApi: { tokenFile: '/t', kubeApiserverCaPem: 'not a certificate' } },
+      message: 'agentApi.kubeApiserverCaPem is not a PEM certificate bundle',
+    },
+    {
+      name: 'agentApi with a system: prefix',
+      patch: {
+        agentApi: { tokenFile: '/t', kubeApiserverCaPem: API_CA_PEM, identityPrefix: 'system:' },
+      },
+      message: 'agentApi.identityPrefix must not start with "system:"',
     },
     {
       name: 'bad health port',

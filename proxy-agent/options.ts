@@ -2,6 +2,7 @@
  * ProxyAgentOptions, their defaults, and validateOptions(), which turns them into the resolved
  * form the rest of the agent reads (no `?? default` scattered through the code).
  */
+import { splitPemBundle } from '../certs/index.ts';
 import {
   SUPPORTED_EXTENSIONS,
   agentCommonName,
@@ -11,6 +12,7 @@ import {
   parseDialAddress,
 } from '../protocol/index.ts';
 import type { AgentIdentifiers, DialAddress, ExtensionName } from '../protocol/index.ts';
+import { DEFAULT_IDENTITY_PREFIX } from './agent-api/request-policy.ts';
 import { resolveBackoffOptions } from './connection/backoff.ts';
 import type { BackoffOptions, ResolvedBackoffOptions } from './connection/backoff.ts';
 import { AgentError } from './errors.ts';
@@ -38,6 +40,34 @@ export interface AgentTlsOptions {
   caPem: string;
   /** Name to verify the server certificate against, when it differs from the address host. */
   serverName?: string;
+}
+
+/**
+ * The agent API (`agent-api` dial target): HTTPS inside the tunnel stream, forwarded to this
+ * cluster's API server with the agent's own ServiceAccount token and prefixed impersonation.
+ * See README.md "Agent API".
+ */
+export interface AgentApiOptions {
+  /**
+   * The agent's spoke ServiceAccount token (e.g. a projected token file). That account needs
+   * RBAC `impersonate` on users, groups and serviceaccounts. Read at start (unreadable or empty
+   * → `AGENT_ERR_INVALID_OPTIONS`), re-read when the file changes and every 60 s. Never logged.
+   */
+  tokenFile: string;
+  /** CA bundle (PEM) that verifies the API server's serving certificate. */
+  kubeApiserverCaPem: string;
+  /**
+   * Every `Impersonate-User` and `Impersonate-Group` value must start with it (and name
+   * something after it). Default `spokelink:hub:`. Must not start with `system:`.
+   */
+  identityPrefix?: string;
+}
+
+/** {@link AgentApiOptions} after validateOptions(). */
+export interface ResolvedAgentApiOptions {
+  readonly tokenFile: string;
+  readonly kubeApiserverCaPem: string;
+  readonly identityPrefix: string;
 }
 
 /** Options of {@link startProxyAgent}. See README.md for the behaviour behind each field. */
@@ -69,6 +99,12 @@ export interface ProxyAgentOptions {
   backoff?: BackoffOptions;
   /** Extensions to announce; default SUPPORTED_EXTENSIONS. `[]` behaves as a plain ANP agent. */
   extensions?: readonly ExtensionName[];
+  /**
+   * Serve the `agent-api` target. Without it, dials to `agent-api:*` are refused `not-allowed`.
+   * The agent's `tls.certPem` becomes the serving certificate there, so it should be issued
+   * with usage `server-client`.
+   */
+  agentApi?: AgentApiOptions;
   /** /healthz, /readyz, /metrics listener; `false` disables it (and the metrics registry). */
   health?: { host?: string; port?: number } | false;
   /** Default: JSON lines on stderr at level info. */
@@ -95,6 +131,8 @@ export interface ResolvedAgentOptions {
   readonly dialTimeoutMs: number;
   readonly backoff: ResolvedBackoffOptions;
   readonly extensions: readonly ExtensionName[];
+  /** Undefined when the agent API is off. */
+  readonly agentApi: ResolvedAgentApiOptions | undefined;
   readonly health: { readonly host: string; readonly port: number } | false;
   readonly logger: Logger;
 }
@@ -183,6 +221,34 @@ function resolveHealth(
   return { host, port };
 }
 
+function resolveAgentApi(
+  agentApi: AgentApiOptions | undefined,
+): ResolvedAgentApiOptions | undefined {
+  if (agentApi === undefined) return undefined;
+  if (typeof agentApi !== 'object' || agentApi === null) {
+    throw invalid('agentApi must be an object');
+  }
+  const tokenFile = nonEmptyText(agentApi.tokenFile, 'agentApi.tokenFile');
+  const kubeApiserverCaPem = nonEmptyText(
+    agentApi.kubeApiserverCaPem,
+    'agentApi.kubeApiserverCaPem',
+  );
+  try {
+    splitPemBundle(kubeApiserverCaPem);
+  } catch (err: unknown) {
+    throw invalid('agentApi.kubeApiserverCaPem is not a PEM certificate bundle', err);
+  }
+  const identityPrefix = nonEmptyText(
+    agentApi.identityPrefix ?? DEFAULT_IDENTITY_PREFIX,
+    'agentApi.identityPrefix',
+  );
+  if (identityPrefix.startsWith('system:')) {
+    // Kubernetes reserves system: names (system:masters, system:serviceaccount:…).
+    throw invalid('agentApi.identityPrefix must not start with "system:"');
+  }
+  return { tokenFile, kubeApiserverCaPem, identityPrefix };
+}
+
 /**
  * Checks `options` and applies defaults. Pure apart from creating the default logger.
  * Throws AgentError `AGENT_ERR_INVALID_OPTIONS` naming the first bad field (the underlying
@@ -254,6 +320,7 @@ export function validateOptions(options: ProxyAgentOptions): ResolvedAgentOption
     dialTimeoutMs,
     backoff: resolveBackoffOptions(options.backoff),
     extensions: [...extensions],
+    agentApi: resolveAgentApi(options.agentApi),
     health: resolveHealth(options.health),
     logger: options.logger ?? createJsonLogger(),
   };

@@ -1,8 +1,10 @@
 /**
  * startProxyAgent(): the spoke side of the tunnel, assembled from its parts: the tunnel
- * manager (connection/), the dial handler (streams/) and the health listener (health/).
+ * manager (connection/), the dial handler (streams/), the agent API (agent-api/) and the
+ * health listener (health/).
  */
 import { parseCertificate } from '../certs/index.ts';
+import { AgentApiServer } from './agent-api/agent-api-server.ts';
 import { connectGrpc } from './connection/grpc-connector.ts';
 import { TunnelManager } from './connection/tunnel-manager.ts';
 import type { TunnelInfo } from './connection/tunnel-manager.ts';
@@ -49,7 +51,8 @@ export interface ProxyAgent {
   stats(): ProxyAgentStats;
   /**
    * Graceful shutdown for SIGTERM: sends DRAIN on every tunnel (servers stop choosing this
-   * agent for new dials unless it is the last one), stops reconnecting, keeps serving until
+   * agent for new dials unless it is the last one), turns the agent API's keep-alive off
+   * (idle gateway connections end), stops reconnecting, keeps serving until
    * every open stream and pending dial has ended or `timeoutMs` (default
    * {@link DEFAULT_DRAIN_TIMEOUT_MS}) has passed, then `close()`. Idempotent: later calls
    * return the same promise.
@@ -94,6 +97,7 @@ class Agent implements ProxyAgent {
   readonly #logger: Logger;
   readonly #dials: DialHandler;
   readonly #tunnels: TunnelManager;
+  readonly #agentApi: AgentApiServer | undefined;
   readonly #metrics: AgentMetrics | undefined;
   readonly #healthStarting: Promise<void>;
   #health: HealthServer | undefined;
@@ -104,11 +108,27 @@ class Agent implements ProxyAgent {
   constructor(options: ResolvedAgentOptions) {
     this.#options = options;
     this.#logger = options.logger;
+    // First: it reads the token file and throws AGENT_ERR_INVALID_OPTIONS if it cannot.
+    this.#agentApi =
+      options.agentApi === undefined
+        ? undefined
+        : new AgentApiServer({
+            kubeApiserver: options.kubeApiserver,
+            kubeApiserverCaPem: options.agentApi.kubeApiserverCaPem,
+            tokenFile: options.agentApi.tokenFile,
+            identityPrefix: options.agentApi.identityPrefix,
+            tls: options.tls,
+            connectTimeoutMs: options.dialTimeoutMs,
+            logger: options.logger,
+            onResponse: (statusCode) => this.#metrics?.agentApiResponse(statusCode),
+            onRefused: (reason) => this.#metrics?.agentApiRefused(reason),
+          });
     this.#dials = new DialHandler({
       policy: options,
       dialTimeoutMs: options.dialTimeoutMs,
       logger: options.logger,
       onDialResult: (reason) => this.#metrics?.dialResult(reason),
+      ...(this.#agentApi === undefined ? {} : { agentApi: this.#agentApi }),
     });
     this.#tunnels = new TunnelManager({
       options,
@@ -150,6 +170,7 @@ class Agent implements ProxyAgent {
       agentId: options.agentId,
       transport: options.transport,
       servers: options.servers,
+      isAgentApiEnabled: this.#agentApi !== undefined,
     });
     this.#tunnels.start();
   }
@@ -179,6 +200,7 @@ class Agent implements ProxyAgent {
     this.#draining ??= (async () => {
       const timeoutMs = options.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
       this.#tunnels.drain();
+      this.#agentApi?.drain();
       let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
         this.#dials.whenIdle().then(() => 'idle' as const),
@@ -197,7 +219,11 @@ class Agent implements ProxyAgent {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      const agentApiClosed = this.#agentApi?.close();
       await this.#tunnels.close(CLOSE_TIMEOUT_MS);
+      // The tunnels have ended or reset every stream; this only releases what is left.
+      this.#agentApi?.destroy();
+      await agentApiClosed;
       await this.#healthStarting.catch(() => undefined);
       await this.#health?.close();
       this.#logger.info('agent closed', {
@@ -212,6 +238,7 @@ class Agent implements ProxyAgent {
     if (this.#isDestroyed) return;
     this.#isDestroyed = true;
     this.#tunnels.destroy(err);
+    this.#agentApi?.destroy(err);
     void this.#health?.close();
     if (err !== undefined) this.#logger.error('agent destroyed', { error: err.message });
   }

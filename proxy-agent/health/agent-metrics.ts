@@ -6,6 +6,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 
 import type { DialFailureReason } from '../../protocol/index.ts';
+import type { AgentApiRefusalReason } from '../agent-api/request-policy.ts';
 
 /** Where the scrape-time values come from. */
 export interface AgentMetricsSources {
@@ -22,7 +23,10 @@ export interface AgentMetricsSources {
  * - `spokelink_agent_dial_failures_total{reason}` — failed dials by DialFailureReason;
  * - `spokelink_agent_open_streams`, `spokelink_agent_pending_dials`;
  * - `spokelink_agent_bytes_total{direction}` — `to-target` | `from-target`;
- * - `spokelink_agent_reconnects_total` — tunnel attempts made after a failure or a lost tunnel.
+ * - `spokelink_agent_reconnects_total` — tunnel attempts made after a failure or a lost tunnel;
+ * - `spokelink_agent_api_requests_total{code}` — agent API answers by HTTP status (101 for a
+ *   relayed upgrade, 403 for refusals, the API server's status otherwise);
+ * - `spokelink_agent_api_refused_total{reason}` — agent API refusals by AgentApiRefusalReason.
  */
 export class AgentMetrics {
   /** Serve `registry.metrics()` with `registry.contentType`. */
@@ -30,6 +34,8 @@ export class AgentMetrics {
   readonly #dials: Counter<'result'>;
   readonly #dialFailures: Counter<'reason'>;
   readonly #reconnects: Counter;
+  readonly #agentApiRequests: Counter<'code'>;
+  readonly #agentApiRefused: Counter<'reason'>;
 
   constructor(sources: AgentMetricsSources) {
     const registers = [this.registry];
@@ -89,6 +95,18 @@ export class AgentMetrics {
       help: 'Tunnel attempts made after a failed attempt or a lost tunnel.',
       registers,
     });
+    this.#agentApiRequests = new Counter({
+      name: 'spokelink_agent_api_requests_total',
+      help: 'Agent API answers sent to the gateway, by HTTP status code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.#agentApiRefused = new Counter({
+      name: 'spokelink_agent_api_refused_total',
+      help: 'Agent API callers and requests refused, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
     // Series that exist before the first event, so dashboards see zeros rather than gaps.
     this.#dials.inc({ result: 'success' }, 0);
     this.#dials.inc({ result: 'failure' }, 0);
@@ -106,5 +124,15 @@ export class AgentMetrics {
 
   reconnect(): void {
     this.#reconnects.inc();
+  }
+
+  /** Records one agent API answer with the HTTP status sent to the gateway. */
+  agentApiResponse(statusCode: number): void {
+    this.#agentApiRequests.inc({ code: String(statusCode) });
+  }
+
+  /** Records one agent API refusal. */
+  agentApiRefused(reason: AgentApiRefusalReason): void {
+    this.#agentApiRefused.inc({ reason });
   }
 }

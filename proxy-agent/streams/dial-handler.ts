@@ -1,9 +1,11 @@
 /**
  * Serves the dials a proxy-server sends this agent: policy check (deny by default), TCP
- * connect with a deadline, then the bridge. One DialHandler is shared by every tunnel of the
+ * connect with a deadline, then the bridge; or, for `agent-api`, the stream goes to the
+ * in-process agent API server. One DialHandler is shared by every tunnel of the
  * agent and keeps the counts that `stats()`, /metrics and drain read.
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 import { formatDialAddress } from '../../protocol/index.ts';
 import type { DialFailureReason, IncomingDial, TunnelStreamApi } from '../../protocol/index.ts';
@@ -23,6 +25,8 @@ export interface DialHandlerOptions {
   readonly logger: Logger;
   /** Called once per dial with its outcome: undefined = accepted, else the failure reason. */
   readonly onDialResult?: (reason: DialFailureReason | undefined) => void;
+  /** Serves `agent-api` streams; required when `policy.agentApi` is set. */
+  readonly agentApi?: { serve(stream: Duplex): void };
 }
 
 /** Tunnel-side context of a dial, for log fields. */
@@ -34,7 +38,8 @@ export interface DialContext {
  * Handles IncomingDials (wire it as the session's `onDial`).
  *
  * Concurrency: every dial runs independently; the counters are exact at every moment
- * (`pendingDials` = target connects in flight, `openStreams` = bridges not yet finished).
+ * (`pendingDials` = target connects in flight, `openStreams` = bridges not yet finished plus
+ * agent-api streams not yet closed; agent-api streams are not in `bytes()`).
  * `whenIdle()` resolves once both are zero. The handler owns no socket after its bridge is
  * done, so there is nothing to close: a lost session aborts pending dials (`dial.signal`) and
  * resets open streams, which tears their sockets down.
@@ -42,6 +47,7 @@ export interface DialContext {
 export class DialHandler {
   readonly #options: DialHandlerOptions;
   readonly #bridges = new Set<Bridge>();
+  readonly #agentApiStreams = new Set<TunnelStreamApi>();
   #pendingDials = 0;
   #closedBytesToTarget = 0;
   #closedBytesFromTarget = 0;
@@ -56,9 +62,9 @@ export class DialHandler {
     return this.#pendingDials;
   }
 
-  /** Streams bridged to a target socket and not yet finished. */
+  /** Streams bridged to a target socket or served by the agent API, and not yet finished. */
   get openStreams(): number {
-    return this.#bridges.size;
+    return this.#bridges.size + this.#agentApiStreams.size;
   }
 
   /** Bytes moved so far, finished and live streams together. */
@@ -87,6 +93,10 @@ export class DialHandler {
       logger.debug('dial refused', { ...fields, reason: decision.reason });
       dial.reject(decision.reason, decision.message);
       this.#options.onDialResult?.(decision.reason);
+      return;
+    }
+    if (decision.kind === 'agent-api') {
+      this.#serveAgentApi(dial, fields);
       return;
     }
     const target = formatDialAddress(decision.target.host, decision.target.port);
@@ -164,8 +174,42 @@ export class DialHandler {
     this.#bridges.add(bridge);
   }
 
+  #serveAgentApi(dial: IncomingDial, fields: Record<string, unknown>): void {
+    const { logger, agentApi } = this.#options;
+    if (agentApi === undefined) {
+      // A wiring bug (policy enabled, no server); refuse rather than hang the dial.
+      dial.reject('internal', 'the agent API is not running');
+      this.#options.onDialResult?.('internal');
+      return;
+    }
+    let stream: TunnelStreamApi;
+    try {
+      stream = dial.accept();
+    } catch (err: unknown) {
+      logger.warn('dial accept failed', {
+        ...fields,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      this.#options.onDialResult?.('internal');
+      return;
+    }
+    const streamId = stream.streamId;
+    this.#agentApiStreams.add(stream);
+    this.#options.onDialResult?.(undefined);
+    logger.debug('stream open', { ...fields, streamId, target: 'agent-api' });
+    stream.on('error', (err: Error) => {
+      logger.debug('agent api stream error', { ...fields, streamId, error: err.message });
+    });
+    stream.once('close', () => {
+      this.#agentApiStreams.delete(stream);
+      logger.debug('stream closed', { ...fields, streamId, resetCode: stream.resetCode });
+      this.#checkIdle();
+    });
+    agentApi.serve(stream);
+  }
+
   #isIdle(): boolean {
-    return this.#pendingDials === 0 && this.#bridges.size === 0;
+    return this.#pendingDials === 0 && this.openStreams === 0;
   }
 
   #checkIdle(): void {

@@ -89,4 +89,47 @@ describe('resolveTarget', () => {
   ])('$name', ({ address, expected }) => {
     expect(resolveTarget(address, POLICY)).toEqual(expected);
   });
+
+  it.each<{ name: string; address: string; policy: TargetPolicy; expected: TargetDecision }>([
+    {
+      name: 'agent-api, on',
+      address: 'agent-api:443',
+      policy: { ...POLICY, agentApi: {} },
+      expected: { isAllowed: true, kind: 'agent-api' },
+    },
+    {
+      name: 'agent-api, any port, any case',
+      address: 'Agent-API:1',
+      policy: { ...POLICY, agentApi: {} },
+      expected: { isAllowed: true, kind: 'agent-api' },
+    },
+    {
+      name: 'agent-api, off',
+      address: 'agent-api:443',
+      policy: POLICY,
+      expected: {
+        isAllowed: false,
+        reason: 'not-allowed',
+        message: 'target agent-api:443 is not allowed on cluster c1: the agent API is off',
+      },
+    },
+    {
+      name: 'agent-api, off, even if allow-listed (the name is reserved)',
+      address: 'agent-api:443',
+      policy: { ...POLICY, allow: new Set(['agent-api:443']) },
+      expected: {
+        isAllowed: false,
+        reason: 'not-allowed',
+        message: 'target agent-api:443 is not allowed on cluster c1: the agent API is off',
+      },
+    },
+    {
+      name: 'a cluster named agent-api keeps its API server alias while the agent API is off',
+      address: 'agent-api:443',
+      policy: { ...POLICY, clusterName: 'agent-api' },
+      expected: API as TargetDecision,
+    },
+  ])('$name', ({ address, policy, expected }) => {
+    expect(resolveTarget(address, policy)).toEqual(expected);
+  });
 });

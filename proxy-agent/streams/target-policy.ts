@@ -3,11 +3,13 @@
  * - host `<clusterName>` or `kube-apiserver` (any port) → this cluster's API server. The port
  *   in the dial address is ignored: the hub routes `<cluster>:443` by host (ANP destHost) and
  *   cannot know the spoke's real API server port;
+ * - host `agent-api` (any port) → the agent API served in-process, when `agentApi` is set;
+ *   otherwise refused, even if allow-listed (the name is reserved);
  * - an exact `host:port` from the allow-list (host compared case-insensitively);
  * - anything else is refused with reason `not-allowed`.
  * Pure; no DNS, no I/O.
  */
-import { parseDialAddress } from '../../protocol/index.ts';
+import { AGENT_API_TARGET, parseDialAddress } from '../../protocol/index.ts';
 import type { DialAddress, DialFailureReason } from '../../protocol/index.ts';
 import { KUBE_APISERVER_TARGET, normalizeAddress } from '../options.ts';
 
@@ -17,6 +19,8 @@ export interface TargetPolicy {
   readonly kubeApiserver: DialAddress;
   /** Normalized `host:port` entries (see normalizeAddress). */
   readonly allow: ReadonlySet<string>;
+  /** Set when the agent serves the `agent-api` target (its content does not matter here). */
+  readonly agentApi?: object | undefined;
 }
 
 /** The decision for one dial address. */
@@ -26,6 +30,7 @@ export type TargetDecision =
       readonly target: DialAddress;
       readonly kind: 'kube-apiserver' | 'allow-list';
     }
+  | { readonly isAllowed: true; readonly kind: 'agent-api' }
   | { readonly isAllowed: false; readonly reason: DialFailureReason; readonly message: string };
 
 /** Decides where a DIAL_REQ for `address` goes, or why it is refused. */
@@ -42,8 +47,18 @@ export function resolveTarget(address: string, policy: TargetPolicy): TargetDeci
     };
   }
   const host = parsed.host.toLowerCase().replace(/\.$/, '');
+  if (host === AGENT_API_TARGET && policy.agentApi !== undefined) {
+    return { isAllowed: true, kind: 'agent-api' };
+  }
   if (host === policy.clusterName || host === KUBE_APISERVER_TARGET) {
     return { isAllowed: true, target: policy.kubeApiserver, kind: 'kube-apiserver' };
+  }
+  if (host === AGENT_API_TARGET) {
+    return {
+      isAllowed: false,
+      reason: 'not-allowed',
+      message: `target ${address} is not allowed on cluster ${policy.clusterName}: the agent API is off`,
+    };
   }
   if (policy.allow.has(normalizeAddress(parsed))) {
     return { isAllowed: true, target: parsed, kind: 'allow-list' };

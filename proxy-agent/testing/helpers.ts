@@ -6,22 +6,31 @@ import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
-import { createCa, issueCert } from '../../certs/index.ts';
+import { createCa, generateKeyPair, issueCert } from '../../certs/index.ts';
 import type { CertificateAuthority, IssuedCert } from '../../certs/index.ts';
-import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/index.ts';
+import { AGENT_ORGANIZATION, GATEWAY_ORGANIZATION, agentCommonName } from '../../protocol/index.ts';
 import type { LogFields, Logger, LogLevel } from '../logger.ts';
 
 export interface TestPki {
   readonly ca: CertificateAuthority;
   /** Serving certificate for 127.0.0.1 / localhost. */
   readonly server: IssuedCert;
-  /** Client certificate of agent `a0` of cluster `c1`. */
+  /**
+   * Certificate of agent `a0` of cluster `c1`: its tunnel client certificate and the agent
+   * API's serving certificate (usage server-client, as the hub issues them).
+   */
   readonly agent: IssuedCert;
+  /** The hub gateway's client certificate (O `spokelink:gateways`), for the agent API. */
+  readonly gateway: IssuedCert;
 }
 
-/** Creates a CA, a server and an agent certificate (three RSA keys: call once per file). */
+/**
+ * Creates a CA and server, agent and gateway certificates (two RSA keys, one for the CA and
+ * one shared by the leaves: call once per file).
+ */
 export function createTestPki(cluster = 'c1', agentName = 'a0'): TestPki {
   const ca = createCa({ commonName: 'spokelink test ca' });
+  const keyPair = generateKeyPair();
   return {
     ca,
     server: issueCert(ca, {
@@ -29,11 +38,19 @@ export function createTestPki(cluster = 'c1', agentName = 'a0'): TestPki {
       dnsNames: ['localhost'],
       ipAddresses: ['127.0.0.1'],
       usage: 'server',
+      keyPair,
     }),
     agent: issueCert(ca, {
       commonName: agentCommonName(cluster, agentName),
       organizations: [AGENT_ORGANIZATION],
+      usage: 'server-client',
+      keyPair,
+    }),
+    gateway: issueCert(ca, {
+      commonName: 'spokelink:gateway:test',
+      organizations: [GATEWAY_ORGANIZATION],
       usage: 'client',
+      keyPair,
     }),
   };
 }

@@ -6,7 +6,11 @@ import {
   type IssuedCert,
   type KeyPair,
 } from '../../certs/index.ts';
-import { agentCommonName, AGENT_ORGANIZATION } from '../../protocol/identity.ts';
+import {
+  agentCommonName,
+  AGENT_ORGANIZATION,
+  GATEWAY_ORGANIZATION,
+} from '../../protocol/identity.ts';
 
 /**
  * One hub CA per test process, and certificates from it. RSA keys are made once and shared by
@@ -18,7 +22,12 @@ export interface TestPki {
   server: IssuedCert;
   /** A frontend (hub) client certificate. */
   hubClient: IssuedCert;
-  /** The client certificate of agent `agentName` of `cluster`. */
+  /** The cluster gateway's client certificate for agents' `agent-api` (O `spokelink:gateways`). */
+  gateway: IssuedCert;
+  /**
+   * The certificate of agent `agentName` of `cluster`: its tunnel client certificate and its
+   * agent API serving certificate (usage server-client, as the hub issues them).
+   */
   agent(cluster: string, agentName: string): IssuedCert;
 }
 
@@ -46,6 +55,12 @@ export function testPki(): TestPki {
       usage: 'client',
       keyPair,
     }),
+    gateway: issueCert(ca, {
+      commonName: 'spokelink:gateway:test',
+      organizations: [GATEWAY_ORGANIZATION],
+      usage: 'client',
+      keyPair,
+    }),
     agent(cluster, agentName) {
       const key = `${cluster}/${agentName}`;
       let cert = agents.get(key);
@@ -53,7 +68,7 @@ export function testPki(): TestPki {
         cert = issueCert(ca, {
           commonName: agentCommonName(cluster, agentName),
           organizations: [AGENT_ORGANIZATION],
-          usage: 'client',
+          usage: 'server-client',
           keyPair,
         });
         agents.set(key, cert);
