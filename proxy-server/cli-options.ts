@@ -16,6 +16,7 @@ export const DEFAULT_PORTS = {
   health: 8092,
   ws: 8098, // not 8093: that is the agent's health port (as in ANP), and both may run on one host
   connect: 8094,
+  frontendWs: 8095,
 } as const;
 
 /** Flags as commander parses them (all strings; validated by {@link optionsFromFlags}). */
@@ -28,6 +29,7 @@ export interface ServerFlags {
   agentPort: string;
   wsPort: string;
   frontendPort: string;
+  frontendWsPort: string;
   connectPort: string;
   connectTls?: boolean;
   healthPort: string;
@@ -77,6 +79,11 @@ export function buildServerCommand(): Command {
       '--frontend-port <port>',
       'ProxyService.Proxy over gRPC, or "off"',
       String(DEFAULT_PORTS.frontend),
+    )
+    .option(
+      '--frontend-ws-port <port>',
+      'frontend WebSocket (wss://…/frontend), or "off"',
+      String(DEFAULT_PORTS.frontendWs),
     )
     .option('--connect-port <port>', 'HTTP CONNECT proxy, or "off"', String(DEFAULT_PORTS.connect))
     .option('--connect-tls', 'serve HTTP CONNECT over TLS')
@@ -152,6 +159,7 @@ export function optionsFromFlags(
       agentGrpc: listener('agent-port', flags.bindAddress, flags.agentPort),
       agentWebSocket: listener('ws-port', flags.bindAddress, flags.wsPort),
       frontendGrpc: listener('frontend-port', flags.bindAddress, flags.frontendPort),
+      frontendWebSocket: listener('frontend-ws-port', flags.bindAddress, flags.frontendWsPort),
       connect: listener(
         'connect-port',
         flags.connectBindAddress,

@@ -1,7 +1,8 @@
 /**
- * The one dial path of the server: every frontend (gRPC ProxyService, HTTP CONNECT) and the
- * in-process `ProxyServer.dial` go through {@link Dialer.dial}, so routing, the agent dial
- * timeout, the pending-dial count and the dial metrics are the same for all of them.
+ * The one dial path of the server: every frontend (gRPC ProxyService, the frontend WebSocket,
+ * HTTP CONNECT) and the in-process `ProxyServer.dial` go through {@link Dialer.dial}, so
+ * routing, the agent dial timeout, the pending-dial count and the dial metrics are the same for
+ * all of them.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -18,8 +19,8 @@ function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
-/** Where a dial came from, for logs. */
-export type DialSource = 'grpc' | 'connect' | 'in-process';
+/** Where a dial came from, for logs: a frontend (gRPC, WebSocket, CONNECT) or ProxyServer.dial. */
+export type DialSource = 'grpc' | 'websocket' | 'connect' | 'in-process';
 
 /** One dial request. */
 export interface DialRequest {

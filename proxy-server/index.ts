@@ -2,6 +2,7 @@
 // only this file (and proxy-server/client/index.ts). Explicit named exports; README.md documents
 // each one.
 export { TUNNEL_PATH } from './agent-listener/index.ts';
+export { FRONTEND_WEBSOCKET_PATH } from './client/frontend-address.ts';
 export { SERVER_ERROR_CODES, ServerError, isServerError } from './errors.ts';
 export type { ServerErrorCode, ServerErrorOptions } from './errors.ts';
 export { CLUSTER_HEADER, DIAL_FAILURE_HEADER, statusForDialFailure } from './frontend/index.ts';

@@ -1,12 +1,17 @@
 /**
  * Small helpers shared by every listener: bind a Node server or a grpc-js server to a
  * ResolvedListen with a ServerError on failure, track accepted sockets so destroy() can end
- * them all, and close a Node server as a promise.
+ * them all, close a Node server as a promise, and the mTLS HTTPS server of the WebSocket
+ * listeners with its pre-upgrade refusals.
  */
 import { Buffer } from 'node:buffer';
+import { STATUS_CODES } from 'node:http';
 import type { Http2Server, ServerHttp2Session } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
 import { isIPv6 } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 import * as grpc from '@grpc/grpc-js';
 
@@ -50,6 +55,55 @@ export function listenNodeServer(
     server.once('listening', onListening);
     server.listen({ host: listen.host, port: listen.port });
   });
+}
+
+/** Largest upgrade request header block of the WebSocket listeners, in bytes. */
+const MAX_UPGRADE_HEADER_BYTES = 16 * 1024;
+/** A client must finish its upgrade request within this time, in ms. */
+const UPGRADE_HEADERS_TIMEOUT_MS = 10_000;
+
+/**
+ * The HTTPS server of a WebSocket listener (agents' `/tunnel`, the frontend's `/frontend`):
+ * mTLS with client certificates required from `tls.caPem` (a certificate from another CA fails
+ * the handshake), bounded upgrade headers, and `426 Upgrade Required` for plain requests. The
+ * caller handles 'upgrade' and must authenticate BEFORE completing it.
+ */
+export function createMtlsUpgradeServer(
+  tls: { certPem: string; keyPem: string; caPem: string },
+  upgradePath: string,
+): HttpsServer {
+  const server = createHttpsServer({
+    cert: tls.certPem,
+    key: tls.keyPem,
+    ca: tls.caPem,
+    requestCert: true,
+    rejectUnauthorized: true,
+    maxHeaderSize: MAX_UPGRADE_HEADER_BYTES,
+    headersTimeout: UPGRADE_HEADERS_TIMEOUT_MS,
+  });
+  server.on('request', (_req, res) => {
+    res.writeHead(426, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      Upgrade: 'websocket',
+      Connection: 'close',
+    });
+    res.end(`use a WebSocket upgrade on ${upgradePath}\n`);
+  });
+  return server;
+}
+
+/** Writes a complete HTTP error response on a not-yet-upgraded socket and closes it. */
+export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = `${message}\n`;
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      'Content-Type: text/plain; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
 }
 
 /** Closes a Node server; resolves once every connection it accepted has closed. Idempotent. */

@@ -41,6 +41,7 @@ describe('validateOptions', () => {
       'agentGrpc',
       'agentWebSocket',
       'frontendGrpc',
+      'frontendWebSocket',
       'connect',
       'health',
     ] as const) {
@@ -174,6 +175,7 @@ describe('optionsFromFlags', () => {
       agentGrpc: { host: '0.0.0.0', port: 8091 },
       agentWebSocket: false,
       frontendGrpc: { host: '0.0.0.0', port: 8090 },
+      frontendWebSocket: { host: '0.0.0.0', port: 8095 },
       connect: { host: '127.0.0.1', port: 8094 },
       health: { host: '0.0.0.0', port: 8092 },
     });

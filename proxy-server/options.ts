@@ -56,6 +56,11 @@ export interface ProxyServerOptions {
     agentWebSocket?: ListenOptions | false;
     /** ProxyService.Proxy over gRPC, mTLS with a client certificate from the CA. */
     frontendGrpc?: ListenOptions | false;
+    /**
+     * `wss://host:port/frontend`, mTLS as frontendGrpc: one WebSocket per client carries many
+     * streams for many clusters (dial addresses `<cluster>_<host>:<port>`).
+     */
+    frontendWebSocket?: ListenOptions | false;
     /** HTTP CONNECT; plain HTTP/1.1 unless `tls: true`. Unauthenticated: keep it on loopback. */
     connect?: ListenOptions | false;
     /** Plain HTTP: /healthz, /readyz, /metrics. */
@@ -72,7 +77,8 @@ export interface ProxyServerOptions {
 }
 
 /** Names of the listeners, as in `ProxyServerOptions.listen`. */
-export type ListenerName = 'agentGrpc' | 'agentWebSocket' | 'frontendGrpc' | 'connect' | 'health';
+export type ListenerName =
+  'agentGrpc' | 'agentWebSocket' | 'frontendGrpc' | 'frontendWebSocket' | 'connect' | 'health';
 
 /** A listener's checked bind address. */
 export interface ResolvedListen {
@@ -97,6 +103,7 @@ const LISTENER_NAMES: readonly ListenerName[] = [
   'agentGrpc',
   'agentWebSocket',
   'frontendGrpc',
+  'frontendWebSocket',
   'connect',
   'health',
 ];

@@ -12,7 +12,7 @@ import { GrpcAgentListener, WebSocketAgentListener } from './agent-listener/inde
 import type { AcceptedAgent, AgentListenerContext } from './agent-listener/index.ts';
 import { Dialer } from './dialer.ts';
 import { ServerError } from './errors.ts';
-import { ConnectFrontend, GrpcFrontend } from './frontend/index.ts';
+import { ConnectFrontend, GrpcFrontend, WebSocketFrontend } from './frontend/index.ts';
 import { HealthServer } from './health-server.ts';
 import type { Readiness } from './health-server.ts';
 import { ServerMetrics } from './metrics.ts';
@@ -29,6 +29,8 @@ export interface ProxyServerAddresses {
   readonly agentWebSocket?: string;
   /** `host:port` of ProxyService.Proxy. */
   readonly frontendGrpc?: string;
+  /** `wss://host:port/frontend`. */
+  readonly frontendWebSocket?: string;
   /** `http://host:port` (`https://` with TLS) of the CONNECT proxy. */
   readonly connect?: string;
   /** `http://host:port` of /healthz, /readyz, /metrics. */
@@ -76,6 +78,7 @@ interface Listeners {
   agentGrpc?: GrpcAgentListener;
   agentWebSocket?: WebSocketAgentListener;
   frontendGrpc?: GrpcFrontend;
+  frontendWebSocket?: WebSocketFrontend;
   connect?: ConnectFrontend;
   health?: HealthServer;
 }
@@ -116,8 +119,11 @@ class RunningProxyServer implements ProxyServer {
         return { in: bytesIn, out: bytesOut };
       },
       windowStalls: () => {
+        const l = this.#listeners;
         let stalls =
-          this.#retired.windowStalls + (this.#listeners.frontendGrpc?.windowStalls() ?? 0);
+          this.#retired.windowStalls +
+          (l.frontendGrpc?.windowStalls() ?? 0) +
+          (l.frontendWebSocket?.windowStalls() ?? 0);
         for (const agent of this.#registry.all()) stalls += agent.stats().windowStalls;
         return stalls;
       },
@@ -156,6 +162,16 @@ class RunningProxyServer implements ProxyServer {
         isClosing: () => this.#isClosing,
       });
     }
+    if (listen.frontendWebSocket !== false) {
+      l.frontendWebSocket = await WebSocketFrontend.start({
+        listen: listen.frontendWebSocket,
+        tls,
+        dialer: this.#dialer,
+        logger,
+        extensions: this.#options.extensions,
+        isClosing: () => this.#isClosing,
+      });
+    }
     if (listen.connect !== false) {
       l.connect = await ConnectFrontend.start({
         listen: listen.connect,
@@ -185,6 +201,9 @@ class RunningProxyServer implements ProxyServer {
       ...(l.agentGrpc === undefined ? {} : { agentGrpc: l.agentGrpc.address }),
       ...(l.agentWebSocket === undefined ? {} : { agentWebSocket: l.agentWebSocket.address }),
       ...(l.frontendGrpc === undefined ? {} : { frontendGrpc: l.frontendGrpc.address }),
+      ...(l.frontendWebSocket === undefined
+        ? {}
+        : { frontendWebSocket: l.frontendWebSocket.address }),
       ...(l.connect === undefined ? {} : { connect: l.connect.address }),
       ...(l.health === undefined ? {} : { health: l.health.address }),
     };
@@ -234,6 +253,7 @@ class RunningProxyServer implements ProxyServer {
     const l = this.#listeners;
     for (const agent of this.#registry.all()) agent.destroy(err);
     l.frontendGrpc?.destroy(err);
+    l.frontendWebSocket?.destroy(err);
     l.agentGrpc?.destroy();
     l.agentWebSocket?.destroy();
     l.connect?.destroy();
@@ -263,10 +283,12 @@ class RunningProxyServer implements ProxyServer {
       await Promise.all([
         ...this.#registry.all().map((agent) => agent.close()),
         l.frontendGrpc?.closeSessions(),
+        l.frontendWebSocket?.closeSessions(),
         l.connect?.close(),
         l.agentGrpc?.close(shutdownTimeoutMs),
         l.frontendGrpc?.close(shutdownTimeoutMs),
         l.agentWebSocket?.close(),
+        l.frontendWebSocket?.close(),
       ]);
     } finally {
       clearTimeout(timer);

@@ -4,10 +4,8 @@
  * authenticated from the TLS client certificate and its upgrade headers BEFORE the upgrade; a
  * refusal is a plain HTTP response (403/400/503) with a text body.
  */
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
-import { STATUS_CODES } from 'node:http';
-import { createServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -25,7 +23,13 @@ import {
 } from '../../protocol/index.ts';
 
 import { ServerError, errorMessage } from '../errors.ts';
-import { SocketTracker, closeNodeServer, listenNodeServer } from '../listen.ts';
+import {
+  SocketTracker,
+  closeNodeServer,
+  createMtlsUpgradeServer,
+  listenNodeServer,
+  refuseUpgrade,
+} from '../listen.ts';
 import type { ResolvedListen, ResolvedOptions } from '../options.ts';
 import type { AgentListenerContext } from './agent-listener-context.ts';
 import { serverHelloHeaders } from './agent-listener-context.ts';
@@ -33,24 +37,6 @@ import { authenticateAgent, peerCommonName, refusalStatus } from './authenticate
 
 /** The upgrade path agents use. */
 export const TUNNEL_PATH = '/tunnel';
-/** Largest upgrade request header block, in bytes. */
-const MAX_HEADER_BYTES = 16 * 1024;
-/** A client must finish its upgrade request within this time, in ms. */
-const HEADERS_TIMEOUT_MS = 10_000;
-
-/** Writes a complete HTTP error response on a not-yet-upgraded socket and closes it. */
-function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  if (socket.destroyed) return;
-  const body = `${message}\n`;
-  socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-      'Content-Type: text/plain; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Connection: close\r\n\r\n' +
-      body,
-  );
-}
 
 function headerValues(req: IncomingMessage, name: string): string[] {
   return req.headersDistinct[name.toLowerCase()] ?? [];
@@ -79,15 +65,7 @@ export class WebSocketAgentListener {
     tls: ResolvedOptions['tls'],
     context: AgentListenerContext,
   ): Promise<WebSocketAgentListener> {
-    const server = createServer({
-      cert: tls.certPem,
-      key: tls.keyPem,
-      ca: tls.caPem,
-      requestCert: true,
-      rejectUnauthorized: true,
-      maxHeaderSize: MAX_HEADER_BYTES,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-    });
+    const server = createMtlsUpgradeServer(tls, TUNNEL_PATH);
     const sockets = new SocketTracker(server);
     const wss = new WebSocketServer({
       noServer: true,
@@ -98,14 +76,6 @@ export class WebSocketAgentListener {
     const hello = serverHelloHeaders(context);
     wss.on('headers', (headers: string[]) => {
       for (const [key, value] of hello) headers.push(`${key}: ${value}`);
-    });
-    server.on('request', (_req, res) => {
-      res.writeHead(426, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        Upgrade: 'websocket',
-        Connection: 'close',
-      });
-      res.end(`use a WebSocket upgrade on ${TUNNEL_PATH}\n`);
     });
     server.on('tlsClientError', (err: Error) => {
       context.logger.debug('agent tls handshake failed', { transport: 'websocket', err });

@@ -17,7 +17,6 @@ import {
   negotiateExtensions,
   parseExtensions,
 } from '../../protocol/index.ts';
-import { parseAgentCommonName } from '../../protocol/index.ts';
 import type {
   ExtensionName,
   InboundPacket,
@@ -28,7 +27,6 @@ import type {
 
 import { peerCommonName, refusalStatus } from '../agent-listener/index.ts';
 import type { Dialer } from '../dialer.ts';
-import { ServerError, dialFailureReasonOf, errorMessage } from '../errors.ts';
 import {
   bindGrpcServer,
   grpcMtlsCredentials,
@@ -38,8 +36,9 @@ import {
 } from '../listen.ts';
 import type { Logger } from '../logger.ts';
 import type { ResolvedListen, ResolvedOptions } from '../options.ts';
-import { bridgeStreams, tunnelEnd } from './bridge-streams.ts';
 import { CLUSTER_HEADER } from './cluster-header.ts';
+import { FrontendSessions } from './frontend-sessions.ts';
+import { agentCertificateRefusal, serveFrontendDial } from './serve-frontend-dial.ts';
 
 type ProxyCall = grpc.ServerDuplexStream<InboundPacket, OutboundPacket>;
 
@@ -63,9 +62,8 @@ export interface GrpcFrontendOptions {
  */
 export class GrpcFrontend {
   readonly #server: grpc.Server;
-  readonly #sessions = new Set<TunnelSessionApi>();
+  readonly #sessions = new FrontendSessions();
   #address = '';
-  #retiredStalls = 0;
 
   private constructor(server: grpc.Server) {
     this.#server = server;
@@ -99,20 +97,16 @@ export class GrpcFrontend {
 
   /** Streams currently open on frontend sessions. */
   openStreams(): number {
-    let total = 0;
-    for (const session of this.#sessions) total += session.stats().openStreams;
-    return total;
+    return this.#sessions.openStreams();
   }
 
   /** Monotonic: zero-credit stalls on frontend sessions, including closed ones. */
   windowStalls(): number {
-    let total = this.#retiredStalls;
-    for (const session of this.#sessions) total += session.stats().windowStalls;
-    return total;
+    return this.#sessions.windowStalls();
   }
 
-  async closeSessions(): Promise<void> {
-    await Promise.all([...this.#sessions].map((session) => session.close().catch(() => {})));
+  closeSessions(): Promise<void> {
+    return this.#sessions.closeAll();
   }
 
   close(graceMs: number): Promise<void> {
@@ -120,7 +114,7 @@ export class GrpcFrontend {
   }
 
   destroy(err?: Error): void {
-    for (const session of this.#sessions) session.destroy(err);
+    this.#sessions.destroyAll(err);
     this.#server.forceShutdown();
   }
 
@@ -132,17 +126,12 @@ export class GrpcFrontend {
       refuseGrpcCall(call, grpc.status.UNAVAILABLE, 'proxy-server is shutting down');
       return;
     }
-    // Agent certificates come from the same CA; a spoke must never dial other spokes.
-    const commonName = peerCommonName(call.getAuthContext()?.sslPeerCertificate);
-    const cn = typeof commonName === 'string' ? commonName : commonName?.[commonName.length - 1];
-    const agent = cn === undefined ? undefined : parseAgentCommonName(cn);
-    if (agent !== undefined) {
-      const err = new ServerError(
-        'SERVER_ERR_FRONTEND_FORBIDDEN',
-        `agent certificates (cluster "${agent.cluster}") may not use the frontend`,
-      );
-      logger.warn('frontend refused', { peer, clusterName: agent.cluster, code: err.code });
-      refuseGrpcCall(call, refusalStatus(err).grpc, err.message);
+    const refusal = agentCertificateRefusal(
+      peerCommonName(call.getAuthContext()?.sslPeerCertificate),
+    );
+    if (refusal !== undefined) {
+      logger.warn('frontend refused', { peer, code: refusal.code, message: refusal.message });
+      refuseGrpcCall(call, refusalStatus(refusal).grpc, refusal.message);
       return;
     }
     const clusters = call.metadata.get(CLUSTER_HEADER);
@@ -168,53 +157,20 @@ export class GrpcFrontend {
       role: 'acceptor',
       extensions: negotiateExtensions(options.extensions, remote),
       onDial: (dial: IncomingDial) => {
-        this.#serveDial(options, dial, cluster as string | undefined, peer).catch(
-          (err: unknown) => {
-            // Only a bug gets here; answer the dial so the frontend does not wait for its timeout.
-            logger.error('frontend dial handler failed', { peer, err });
-            dial.reject('internal', 'internal error');
-          },
-        );
+        void serveFrontendDial(dial, {
+          dialer: options.dialer,
+          logger,
+          source: 'grpc',
+          peer,
+          address: dial.address,
+          cluster: cluster as string | undefined,
+        });
       },
       label: `frontend ${peer}`,
     });
     this.#sessions.add(session);
     session.once('close', (err?: Error) => {
-      this.#sessions.delete(session);
-      this.#retiredStalls += session.stats().windowStalls;
       logger.debug('frontend session closed', { peer, ...(err === undefined ? {} : { err }) });
-    });
-  }
-
-  async #serveDial(
-    options: GrpcFrontendOptions,
-    dial: IncomingDial,
-    cluster: string | undefined,
-    peer: string,
-  ): Promise<void> {
-    let agentStream;
-    try {
-      agentStream = await options.dialer.dial({
-        address: dial.address,
-        cluster,
-        signal: dial.signal,
-        source: 'grpc',
-      });
-    } catch (err) {
-      dial.reject(dialFailureReasonOf(err), errorMessage(err));
-      return;
-    }
-    if (dial.signal.aborted) {
-      agentStream.reset('canceled');
-      return;
-    }
-    const frontStream = dial.accept();
-    const err = await bridgeStreams(tunnelEnd(frontStream), tunnelEnd(agentStream));
-    options.logger.debug('frontend stream closed', {
-      peer,
-      address: dial.address,
-      streamId: agentStream.streamId,
-      ...(err === undefined ? {} : { err }),
     });
   }
 }

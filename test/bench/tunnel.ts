@@ -1,22 +1,26 @@
-// `npm run bench:tunnel [-- --quick]`: the tunnel against its baselines, measured in one run.
+// `npm run bench:tunnel [-- [--quick] [--client-transport websocket|grpc]]`: the tunnel against
+// its baselines, measured in one run.
 //
 // Processes: this one (client, targets, baselines), a proxy-server, a proxy-agent (restarted per
 // transport), two TLS relay hops (the relay baseline) and, for the idle-agent figure, one
-// process holding N idle agents. Every hop is TLS: client→server (gRPC mTLS), server→agent
-// (gRPC or WebSocket, mTLS), and TLS end to end from the client to the target inside.
-// Prints a table on stderr, one JSON line per transport on stdout, the default transport last.
+// process holding N idle agents. Every hop is TLS: client→server (mTLS: the frontend WebSocket
+// by default, or gRPC ProxyService), server→agent (gRPC or WebSocket, mTLS), and TLS end to end
+// from the client to the target inside. Columns are agent transports; the client transport is
+// fixed per run. Prints a table on stderr, one JSON line per agent transport on stdout, the
+// default transport last.
 import { once } from 'node:events';
 import {
   Agent as HttpsAgent,
   createServer as createHttpsServer,
   get as httpsGet,
 } from 'node:https';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { parseArgs } from 'node:util';
 
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
+import { countingSink, listenLoopback, pushBulk } from './bulk-kit.ts';
 import {
   benchPki,
   type Child,
@@ -33,9 +37,25 @@ import {
 
 type Transport = 'grpc' | 'websocket';
 const DEFAULT_TRANSPORT: Transport = 'grpc';
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+/** The client→server hop that costs least CPU per byte (see proxy-server/README.md). */
+const DEFAULT_CLIENT_TRANSPORT: Transport = 'websocket';
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'client-transport': { type: 'string', default: DEFAULT_CLIENT_TRANSPORT },
+  },
+});
 const quick = values.quick === true;
+const clientTransport = values['client-transport'] as Transport;
+if (clientTransport !== 'grpc' && clientTransport !== 'websocket')
+  throw new Error(`--client-transport must be grpc or websocket, got ${clientTransport}`);
 const BULK_BYTES = (quick ? 256 : 1024) * MiB;
+/**
+ * Moved through the tunnel before the bulk figure is taken, per agent transport. CPU per GB
+ * falls by a third over the first GB of a fresh process (JIT, GC heap sizing) and is flat after
+ * about 512 MiB; a long-running hub lives in that steady state.
+ */
+const WARMUP_BYTES = 512 * MiB;
 const GET_COUNT = quick ? 400 : 2000;
 const HOL_STREAMS = 8;
 const HOL_BYTES_PER_STREAM = (quick ? 16 : 64) * MiB;
@@ -58,30 +78,11 @@ const agentFiles = {
 const tlsServerOptions = { cert: pki.server.certPem, key: pki.server.keyPem };
 
 // ---- targets (this process) ----
-function listen(server: {
-  listen(port: number, host: string, cb: () => void): unknown;
-  address(): unknown;
-}): Promise<string> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve(`127.0.0.1:${(server.address() as { port: number }).port}`),
-    ),
-  );
-}
-/** Counts what it receives; answers the count (8 bytes) when the sender ends. */
-function sink(socket: Socket | Duplex): void {
-  let n = 0;
-  socket.on('error', () => {});
-  socket.on('data', (d: Buffer) => (n += d.length));
-  socket.on('end', () => {
-    const reply = Buffer.alloc(8);
-    reply.writeBigUInt64BE(BigInt(n));
-    socket.end(reply);
-  });
-}
-const tlsSink = await listen(createTlsServer({ ...tlsServerOptions, allowHalfOpen: true }, sink));
-const rawSink = await listen(createNetServer({ allowHalfOpen: true }, sink));
-const rawSource = await listen(
+const tlsSink = await listenLoopback(
+  createTlsServer({ ...tlsServerOptions, allowHalfOpen: true }, countingSink),
+);
+const rawSink = await listenLoopback(createNetServer({ allowHalfOpen: true }, countingSink));
+const rawSource = await listenLoopback(
   createNetServer((socket) => {
     socket.on('error', () => {});
     const pump = () => {
@@ -91,13 +92,16 @@ const rawSource = await listen(
     pump();
   }),
 );
-const httpsTarget = await listen(createHttpsServer(tlsServerOptions, (_req, res) => res.end('ok')));
+const httpsTarget = await listenLoopback(
+  createHttpsServer(tlsServerOptions, (_req, res) => res.end('ok')),
+);
 
 // ---- the proxy-server ----
 const ports = {
   agent: await freePort(),
   ws: await freePort(),
   frontend: await freePort(),
+  frontendWs: await freePort(),
   health: await freePort(),
 };
 const server = startChild(
@@ -117,6 +121,8 @@ const server = startChild(
     String(ports.ws),
     '--frontend-port',
     String(ports.frontend),
+    '--frontend-ws-port',
+    String(ports.frontendWs),
     '--connect-port',
     'off',
     '--health-port',
@@ -128,7 +134,11 @@ const server = startChild(
 );
 await waitFor('the proxy-server', () => httpOk(`http://127.0.0.1:${ports.health}/healthz`));
 const client: TunnelClient = createTunnelClient({
-  server: `127.0.0.1:${ports.frontend}`,
+  transport: clientTransport,
+  server:
+    clientTransport === 'grpc'
+      ? `127.0.0.1:${ports.frontend}`
+      : `wss://127.0.0.1:${ports.frontendWs}/frontend`,
   tls: { certPem: pki.hubClient.certPem, keyPem: pki.hubClient.keyPem, caPem: pki.ca.certPem },
 });
 
@@ -181,25 +191,6 @@ async function startAgent(transport: Transport): Promise<Child> {
 }
 
 // ---- measurements ----
-/** Sends `bytes` and waits for the sink's count; MB/s (10^6 bytes per second). */
-async function pushBulk(socket: Duplex, bytes: number): Promise<number> {
-  const started = process.hrtime.bigint();
-  const reply: Buffer[] = [];
-  socket.on('data', (d: Buffer) => reply.push(d));
-  const ended = once(socket, 'end');
-  for (let sent = 0; sent < bytes; sent += CHUNK.length) {
-    if (!socket.write(CHUNK)) await once(socket, 'drain');
-  }
-  socket.end();
-  await ended;
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const count = Buffer.concat(reply).readBigUInt64BE(0);
-  if (count !== BigInt(Math.ceil(bytes / CHUNK.length) * CHUNK.length))
-    throw new Error(`sink counted ${count}`);
-  socket.destroy();
-  return bytes / 1e6 / seconds;
-}
-
 function e2eTls(socket: Duplex): Promise<Duplex> {
   const tls = tlsConnect({
     socket,
@@ -218,11 +209,11 @@ async function bulkDirect(): Promise<number> {
     servername: 'localhost',
   });
   await once(tls, 'secureConnect');
-  return pushBulk(tls, BULK_BYTES);
+  return pushBulk(tls, BULK_BYTES, CHUNK);
 }
 
-async function bulkTunnel(): Promise<number> {
-  return pushBulk(await e2eTls(await client.dial('bench', tlsSink)), BULK_BYTES);
+async function bulkTunnel(bytes = BULK_BYTES): Promise<number> {
+  return pushBulk(await e2eTls(await client.dial('bench', tlsSink)), bytes, CHUNK);
 }
 
 async function bulkRelay(relayPort: number): Promise<number> {
@@ -235,7 +226,7 @@ async function bulkRelay(relayPort: number): Promise<number> {
     servername: 'localhost',
   });
   await once(hop, 'secureConnect');
-  return pushBulk(await e2eTls(hop), BULK_BYTES);
+  return pushBulk(await e2eTls(hop), BULK_BYTES, CHUNK);
 }
 
 async function getLatencies(agent: HttpsAgent, count: number): Promise<number[]> {
@@ -262,7 +253,7 @@ async function holThroughput(): Promise<number> {
     Array.from({ length: HOL_STREAMS }, () => client.dial('bench', rawSink)),
   );
   const started = process.hrtime.bigint();
-  await Promise.all(streams.map((s) => pushBulk(s, HOL_BYTES_PER_STREAM)));
+  await Promise.all(streams.map((s) => pushBulk(s, HOL_BYTES_PER_STREAM, CHUNK)));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return (HOL_STREAMS * HOL_BYTES_PER_STREAM) / 1e6 / seconds;
 }
@@ -326,6 +317,7 @@ const TRANSPORTS: Transport[] = ['websocket', 'grpc'];
 // The default transport last, so that its JSON line is the last line.
 for (const transport of [...TRANSPORTS.filter((t) => t !== DEFAULT_TRANSPORT), DEFAULT_TRANSPORT]) {
   const agent = await startAgent(transport);
+  await bulkTunnel(WARMUP_BYTES);
   const cpuBefore = [cpuSeconds(process.pid), cpuSeconds(server.pid), cpuSeconds(agent.pid)];
   const tunnelMBps = await bulkTunnel();
   const cpuPerGB = [cpuSeconds(process.pid), cpuSeconds(server.pid), cpuSeconds(agent.pid)].map(
@@ -385,6 +377,7 @@ for (const transport of [...TRANSPORTS.filter((t) => t !== DEFAULT_TRANSPORT), D
 
   const row = {
     transport,
+    client_transport: clientTransport,
     quick: quick ? 1 : 0,
     bulk_mib: BULK_BYTES / MiB,
     direct_mbps: round(directMBps),

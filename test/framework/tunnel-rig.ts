@@ -1,7 +1,7 @@
 import { onTestFinished } from 'vitest';
 
 import type { ExtensionName } from '../../protocol/index.ts';
-import { type ProxyAgent, startProxyAgent } from '../../proxy-agent/index.ts';
+import { type AgentApiOptions, type ProxyAgent, startProxyAgent } from '../../proxy-agent/index.ts';
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
 import { type ProxyServer, startProxyServer } from '../../proxy-server/index.ts';
 import { eventually } from './kubectl.ts';
@@ -16,10 +16,15 @@ export interface RigCluster {
   allow?: string[];
   /** Agents for this cluster (default 1), named a0, a1, … */
   agents?: number;
+  /** Serve the `agent-api` target (the agent API proxy) with these options. */
+  agentApi?: AgentApiOptions;
 }
 
 export interface TunnelRigOptions {
+  /** The agents' transport. */
   transport: Transport;
+  /** How the tunnel client reaches the server's frontend; default 'grpc'. */
+  clientTransport?: Transport;
   clusters: RigCluster[];
   serverExtensions?: readonly ExtensionName[];
   agentExtensions?: readonly ExtensionName[];
@@ -38,6 +43,7 @@ export interface TunnelRig {
   agents: Map<string, ProxyAgent[]>;
   client: TunnelClient;
   transport: Transport;
+  clientTransport: Transport;
   /** Starts one more agent for `cluster` (e.g. after stopping one). */
   addAgent(cluster: RigCluster, agentName: string): Promise<ProxyAgent>;
   /** Waits until server, agents and client report no open streams and no pending dials. */
@@ -72,6 +78,7 @@ export async function startTunnelRig(options: TunnelRigOptions): Promise<TunnelR
       },
       kubeApiserver: cluster.kubeApiserver,
       allow: cluster.allow ?? [],
+      ...(cluster.agentApi === undefined ? {} : { agentApi: cluster.agentApi }),
       backoff: { initialMs: 50, maxMs: 500 },
       health: false,
       logger: quiet,
@@ -87,10 +94,13 @@ export async function startTunnelRig(options: TunnelRigOptions): Promise<TunnelR
   for (const cluster of options.clusters) {
     for (let i = 0; i < (cluster.agents ?? 1); i++) await addAgent(cluster, `a${i}`);
   }
-  const frontend = server.addresses.frontendGrpc;
-  if (!frontend) throw new Error('the proxy-server has no gRPC frontend');
+  const clientTransport = options.clientTransport ?? 'grpc';
+  const frontend =
+    clientTransport === 'grpc' ? server.addresses.frontendGrpc : server.addresses.frontendWebSocket;
+  if (!frontend) throw new Error(`the proxy-server has no ${clientTransport} frontend`);
   const client = createTunnelClient({
     server: frontend,
+    transport: clientTransport,
     tls: {
       certPem: pki.hubClient.certPem,
       keyPem: pki.hubClient.keyPem,
@@ -106,6 +116,7 @@ export async function startTunnelRig(options: TunnelRigOptions): Promise<TunnelR
     agents,
     client,
     transport: options.transport,
+    clientTransport,
     addAgent,
     async assertIdle() {
       await eventually(

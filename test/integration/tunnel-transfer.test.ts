@@ -1,5 +1,6 @@
 // Bytes through the whole tunnel — client → proxy-server → agent → target and back — over both
-// agent transports: exactness, half-close, and a stalled reader that stalls nothing else.
+// agent transports and both client transports (gRPC ProxyService, the frontend WebSocket):
+// exactness, half-close, and a stalled reader that stalls nothing else.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -48,11 +49,20 @@ async function readAll(stream: Duplex): Promise<{ sha256: string; bytes: number 
   return { sha256: hash.digest('hex'), bytes };
 }
 
-describe.each<Transport>(['grpc', 'websocket'])('tunnel transfer over %s', (transport) => {
+/** [agent transport, client transport]. */
+const TRANSPORTS: [Transport, Transport][] = [
+  ['grpc', 'grpc'],
+  ['websocket', 'grpc'],
+  ['grpc', 'websocket'],
+  ['websocket', 'websocket'],
+];
+
+describe.each(TRANSPORTS)('tunnel transfer: agent %s, client %s', (transport, clientTransport) => {
   it('carries 100 MiB each way byte-exact (to an echo target and back), then is idle', async () => {
     const echo = await startEchoTarget();
     const rig = await startTunnelRig({
       transport,
+      clientTransport,
       clusters: [{ name: 'c1', kubeApiserver: echo.address }],
     });
     const stream = await rig.client.dial('c1', 'kube-apiserver');
@@ -73,6 +83,7 @@ describe.each<Transport>(['grpc', 'websocket'])('tunnel transfer over %s', (tran
     });
     const rig = await startTunnelRig({
       transport,
+      clientTransport,
       clusters: [{ name: 'c1', kubeApiserver: '127.0.0.1:1', allow: [target.address] }],
     });
     const stream = await rig.client.dial('c1', target.address);
@@ -97,6 +108,7 @@ describe.each<Transport>(['grpc', 'websocket'])('tunnel transfer over %s', (tran
     const echo = await startEchoTarget();
     const rig = await startTunnelRig({
       transport,
+      clientTransport,
       clusters: [{ name: 'c1', kubeApiserver: echo.address, allow: [source.address] }],
     });
     const stalled = await rig.client.dial('c1', source.address);
