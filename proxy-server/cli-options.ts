@@ -5,6 +5,8 @@
 import { Command, Option } from 'commander';
 
 import { ServerError, errorMessage } from './errors.ts';
+import { addGatewayFlags, gatewayFromFlags } from './gateway/gateway-flags.ts';
+import type { GatewayFlags } from './gateway/gateway-flags.ts';
 import { createJsonLogger } from './logger.ts';
 import type { LogLevel } from './logger.ts';
 import type { ListenOptions, ProxyServerOptions } from './options.ts';
@@ -20,7 +22,7 @@ export const DEFAULT_PORTS = {
 } as const;
 
 /** Flags as commander parses them (all strings; validated by {@link optionsFromFlags}). */
-export interface ServerFlags {
+export interface ServerFlags extends GatewayFlags {
   cert?: string;
   key?: string;
   ca?: string;
@@ -42,7 +44,7 @@ export interface ServerFlags {
 
 /** The `proxy-server` command with every flag; environment variables back some of them. */
 export function buildServerCommand(): Command {
-  return new Command('proxy-server')
+  const command = new Command('proxy-server')
     .description(
       'Spokelink proxy-server: the hub side of the tunnel (agents, ProxyService, HTTP CONNECT, metrics).',
     )
@@ -110,6 +112,7 @@ export function buildServerCommand(): Command {
         .default('info')
         .env('SPOKELINK_LOG_LEVEL'),
     );
+  return addGatewayFlags(command);
 }
 
 function invalid(message: string, cause?: unknown): ServerError {
@@ -172,6 +175,7 @@ export function optionsFromFlags(
     ...(serverCount === undefined ? {} : { serverCount }),
     ...(agentDialTimeoutMs === undefined ? {} : { agentDialTimeoutMs }),
     ...(shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs }),
+    ...gatewayFromFlags(flags, flags.bindAddress, readFile),
     logger: createJsonLogger({ level: flags.logLevel as LogLevel }),
   };
 }

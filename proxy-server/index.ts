@@ -6,6 +6,18 @@ export { FRONTEND_WEBSOCKET_PATH } from './client/frontend-address.ts';
 export { SERVER_ERROR_CODES, ServerError, isServerError } from './errors.ts';
 export type { ServerErrorCode, ServerErrorOptions } from './errors.ts';
 export { CLUSTER_HEADER, DIAL_FAILURE_HEADER, statusForDialFailure } from './frontend/index.ts';
+export {
+  DEFAULT_GATEWAY_IDENTITY_PREFIX,
+  GATEWAY_AUTH_FAILURE_REASONS,
+  PROXY_RESOURCE,
+  gatewayClusterUrl,
+  proxyVerb,
+} from './gateway/index.ts';
+export type {
+  GatewayAuthFailureReason,
+  GatewayHubOptions,
+  GatewayOptions,
+} from './gateway/index.ts';
 export { SILENT_LOGGER, createJsonLogger } from './logger.ts';
 export type { JsonLoggerOptions, LogLevel, Logger } from './logger.ts';
 export {

@@ -10,6 +10,8 @@ import { SUPPORTED_EXTENSIONS } from '../protocol/index.ts';
 import type { ExtensionName } from '../protocol/index.ts';
 
 import { ServerError, errorMessage } from './errors.ts';
+import { resolveGatewayOptions } from './gateway/gateway-options.ts';
+import type { GatewayOptions, ResolvedGatewayOptions } from './gateway/gateway-options.ts';
 import { createJsonLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -74,6 +76,11 @@ export interface ProxyServerOptions {
   shutdownTimeoutMs?: number;
   /** Default: JSON lines on stderr at level info. */
   logger?: Logger;
+  /**
+   * The cluster gateway (`https://host:port/clusters/<cluster>/…`, served with `tls.certPem`):
+   * off unless set. See gateway/gateway-options.ts and README "Cluster gateway".
+   */
+  gateway?: GatewayOptions;
 }
 
 /** Names of the listeners, as in `ProxyServerOptions.listen`. */
@@ -97,6 +104,8 @@ export interface ResolvedOptions {
   readonly extensions: readonly ExtensionName[];
   readonly shutdownTimeoutMs: number;
   readonly logger: Logger;
+  /** Undefined when the gateway is off. */
+  readonly gateway: ResolvedGatewayOptions | undefined;
 }
 
 const LISTENER_NAMES: readonly ListenerName[] = [
@@ -236,5 +245,6 @@ export function validateOptions(options: ProxyServerOptions): ResolvedOptions {
       DEFAULT_SHUTDOWN_TIMEOUT_MS,
     ),
     logger,
+    gateway: resolveGatewayOptions(options.gateway),
   };
 }

@@ -13,6 +13,7 @@ import type { AcceptedAgent, AgentListenerContext } from './agent-listener/index
 import { Dialer } from './dialer.ts';
 import { ServerError } from './errors.ts';
 import { ConnectFrontend, GrpcFrontend, WebSocketFrontend } from './frontend/index.ts';
+import { ClusterGateway } from './gateway/index.ts';
 import { HealthServer } from './health-server.ts';
 import type { Readiness } from './health-server.ts';
 import { ServerMetrics } from './metrics.ts';
@@ -35,6 +36,8 @@ export interface ProxyServerAddresses {
   readonly connect?: string;
   /** `http://host:port` of /healthz, /readyz, /metrics. */
   readonly health?: string;
+  /** `https://host:port` of the cluster gateway (`/clusters/<cluster>/…`), when enabled. */
+  readonly gateway?: string;
 }
 
 /** Counters for leak checks: all return to 0 once streams and agents are gone. */
@@ -81,6 +84,7 @@ interface Listeners {
   frontendWebSocket?: WebSocketFrontend;
   connect?: ConnectFrontend;
   health?: HealthServer;
+  gateway?: ClusterGateway;
 }
 
 class RunningProxyServer implements ProxyServer {
@@ -189,6 +193,15 @@ class RunningProxyServer implements ProxyServer {
         });
       }
     }
+    if (this.#options.gateway !== undefined) {
+      l.gateway = await ClusterGateway.start({
+        gateway: this.#options.gateway,
+        tls,
+        dial: (cluster, address) => this.#dialer.dial({ address, cluster, source: 'in-process' }),
+        logger,
+        registry: this.#metrics.registry,
+      });
+    }
     if (listen.health !== false) {
       l.health = await HealthServer.start({
         listen: listen.health,
@@ -206,6 +219,7 @@ class RunningProxyServer implements ProxyServer {
         : { frontendWebSocket: l.frontendWebSocket.address }),
       ...(l.connect === undefined ? {} : { connect: l.connect.address }),
       ...(l.health === undefined ? {} : { health: l.health.address }),
+      ...(l.gateway === undefined ? {} : { gateway: l.gateway.address }),
     };
     logger.info('proxy-server listening', {
       serverId: this.serverId,
@@ -258,6 +272,7 @@ class RunningProxyServer implements ProxyServer {
     l.agentWebSocket?.destroy();
     l.connect?.destroy();
     l.health?.destroy();
+    l.gateway?.destroy();
     this.#options.logger.info('proxy-server destroyed', {
       serverId: this.serverId,
       ...(err === undefined ? {} : { err }),
@@ -289,6 +304,8 @@ class RunningProxyServer implements ProxyServer {
         l.frontendGrpc?.close(shutdownTimeoutMs),
         l.agentWebSocket?.close(),
         l.frontendWebSocket?.close(),
+        // Its pooled agent-api connections are agent streams: they end once it has closed.
+        l.gateway?.close(),
       ]);
     } finally {
       clearTimeout(timer);

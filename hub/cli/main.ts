@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 
+import { registerKubeconfigCommand } from './kubeconfig-command.ts';
 import { registerSandboxCommands } from './sandbox-command.ts';
 
 const program = new Command();
@@ -12,5 +13,6 @@ program
     '\nTunnel processes (own flags, see --help of each):\n  spokelink proxy-server   the hub side of the tunnel\n  spokelink agent          the spoke side of the tunnel',
   );
 registerSandboxCommands(program);
+registerKubeconfigCommand(program);
 
 await program.parseAsync(process.argv);

@@ -120,6 +120,14 @@ function printReady(state: SandboxState): void {
   out('Spokes, reached only through the tunnel (proxy-server CONNECT frontend → agent):');
   for (const c of state.clusters)
     out(`  kubectl --kubeconfig ${c.tunnelKubeconfig} get namespaces`);
+  if (state.gateway !== undefined && state.clusters.length > 0) {
+    out();
+    out(
+      'Spokes through the cluster gateway, as the hub admin (spokelink:hub:sandbox-admin there):',
+    );
+    for (const c of state.clusters)
+      out(`  kubectl --kubeconfig <(spokelink kubeconfig ${c.name}) get ns`);
+  }
   out();
   out('spokelink sandbox status | spokelink sandbox down');
 }

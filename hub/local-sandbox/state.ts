@@ -30,6 +30,8 @@ export interface SandboxState {
   progress: string[];
   hub?: { server: string; kubeconfig: string };
   proxyServer?: { connect: string; health: string; agentGrpc: string; frontendGrpc: string };
+  /** The cluster gateway (`spokelink kubeconfig` reads it) and the CA of its serving certificate. */
+  gateway?: { url: string; caFile: string };
   clusters: SandboxCluster[];
 }
 

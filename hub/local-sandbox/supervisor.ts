@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { createCa, issueCert, renderKubeconfig } from '../../certs/index.ts';
-import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/index.ts';
+import { AGENT_ORGANIZATION, GATEWAY_ORGANIZATION, agentCommonName } from '../../protocol/index.ts';
 import { type ProxyServer, startProxyServer } from '../../proxy-server/index.ts';
 import { type ControlPlane, ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
+import { prepareSpokeAgent, SANDBOX_ADMINS_GROUP } from './spoke-agent-identity.ts';
 import { isRunning, type SandboxCluster, type SandboxState, writeState } from './state.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/spokelink.js', import.meta.url));
 const AGENTS_READY_TIMEOUT_MS = 60_000;
+/** The proxy-server's serverID; the gateway's certificate is named after it. */
+const SERVER_ID = 'sandbox';
 
 /** Spoke names as `sandbox up` makes them: cluster1, cluster2, … */
 export function spokeNames(count: number): string[] {
@@ -81,10 +84,35 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
       usage: 'server',
     });
     const caFile = write(join(pkiDir, 'hub-ca.crt'), ca.certPem);
+    // The cluster gateway's client certificate for agents' agent API.
+    const gatewayCert = issueCert(ca, {
+      commonName: `spokelink:gateway:${SERVER_ID}`,
+      organizations: [GATEWAY_ORGANIZATION],
+      usage: 'client',
+    });
+    // The sandbox's hub admin: system:masters on the hub, and in `sandbox-admins`, the group
+    // the spokes make cluster-admin for hub users (the gateway never maps system: groups).
+    const hubAdmin = issueCert(hub.clientCa, {
+      commonName: 'sandbox-admin',
+      organizations: ['system:masters', SANDBOX_ADMINS_GROUP],
+      usage: 'client',
+    });
 
     say('starting the proxy-server');
     server = await startProxyServer({
+      serverId: SERVER_ID,
       tls: { certPem: serving.certPem, keyPem: serving.keyPem, caPem: ca.certPem },
+      gateway: {
+        // The gateway asks the hub API server about callers (TokenReview, SubjectAccessReview).
+        hub: {
+          server: hub.server,
+          caPem: hub.servingCaPem,
+          clientCertPem: hub.admin.certPem,
+          clientKeyPem: hub.admin.keyPem,
+        },
+        clientCaPem: hub.clientCa.certPem,
+        cert: { certPem: gatewayCert.certPem, keyPem: gatewayCert.keyPem },
+      },
     });
     const addresses = server.addresses;
     state.proxyServer = {
@@ -93,16 +121,34 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
       agentGrpc: addresses.agentGrpc ?? '',
       frontendGrpc: addresses.frontendGrpc ?? '',
     };
+    state.gateway = { url: addresses.gateway ?? '', caFile };
     state.hub = {
       server: hub.server,
-      kubeconfig: write(join(kubeconfigDir, 'hub.kubeconfig'), renderAdmin(hub)),
+      kubeconfig: write(
+        join(kubeconfigDir, 'hub.kubeconfig'),
+        renderKubeconfig({
+          clusterName: hub.name,
+          contextName: hub.name,
+          server: hub.server,
+          caPem: hub.servingCaPem,
+          userName: 'sandbox-admin',
+          clientCertPem: hubAdmin.certPem,
+          clientKeyPem: hubAdmin.keyPem,
+        }),
+      ),
     };
 
-    for (const plane of spokePlanes) {
+    say(`preparing the agents' identities on ${spokePlanes.map((p) => p.name).join(', ')}`);
+    const agentFiles = await Promise.all(spokePlanes.map((p) => prepareSpokeAgent(p, pkiDir)));
+
+    for (const [index, plane] of spokePlanes.entries()) {
+      const files = agentFiles[index];
+      if (files === undefined) throw new Error(`no agent files for ${plane.name}`);
+      // Client certificate for the tunnel, and serving certificate of its agent API.
       const cert = issueCert(ca, {
         commonName: agentCommonName(plane.name, 'agent'),
         organizations: [AGENT_ORGANIZATION],
-        usage: 'client',
+        usage: 'server-client',
       });
       const certFile = write(join(pkiDir, `${plane.name}-agent.crt`), cert.certPem);
       const keyFile = write(join(pkiDir, `${plane.name}-agent.key`), cert.keyPem);
@@ -129,6 +175,10 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
           'localhost',
           '--kube-apiserver',
           new URL(plane.server).host,
+          '--agent-api-token-file',
+          files.tokenFile,
+          '--kube-apiserver-ca',
+          files.kubeApiserverCaFile,
           '--health-port',
           '0',
         ],

@@ -1,14 +1,14 @@
 // The main job as a user runs it: `spokelink sandbox up`, kubectl to a spoke through the
 // tunnel, `sandbox status`, `sandbox down` — and nothing left behind.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 
-import { kubectl } from '../framework/kubectl.ts';
+import { eventually, kubectl } from '../framework/kubectl.ts';
 
 const hub = inject('hub');
 const BIN = fileURLToPath(new URL('../../bin/spokelink.js', import.meta.url));
@@ -58,6 +58,33 @@ describe('spokelink sandbox', () => {
       kubeconfig: tunnelKubeconfig,
     });
     expect(ns.stdout.split('\n')).toContain('namespace/kube-system');
+
+    // And through the cluster gateway, as the sandbox's hub admin, with no flags at all.
+    expect(up.stdout).toContain('kubectl --kubeconfig <(spokelink kubeconfig cluster1) get ns');
+    const printed = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [BIN, 'kubeconfig', 'cluster1'],
+        { env, timeout: 30_000 },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(stderr, { cause: err })) : resolve(stdout),
+      );
+    });
+    expect(printed).not.toContain('insecure-skip-tls-verify');
+    const gatewayKubeconfig = join(home, 'cluster1-gateway.kubeconfig');
+    writeFileSync(gatewayKubeconfig, printed, { mode: 0o600 });
+    const viaGateway = await eventually(
+      'kubectl get ns through the gateway',
+      async () => {
+        const run = await kubectl(hub.binaries.kubectl, ['get', 'ns', '-o', 'name'], {
+          kubeconfig: gatewayKubeconfig,
+        });
+        return run.code === 0 ? run : undefined;
+      },
+      30_000,
+      500,
+    );
+    expect(viaGateway.stdout.split('\n')).toContain('namespace/open-cluster-management-agent');
 
     // Idempotent, and status agrees.
     const again = await run('up', '--spokes', '1');

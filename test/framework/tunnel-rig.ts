@@ -3,7 +3,11 @@ import { onTestFinished } from 'vitest';
 import type { ExtensionName } from '../../protocol/index.ts';
 import { type AgentApiOptions, type ProxyAgent, startProxyAgent } from '../../proxy-agent/index.ts';
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
-import { type ProxyServer, startProxyServer } from '../../proxy-server/index.ts';
+import {
+  type ProxyServer,
+  type ProxyServerOptions,
+  startProxyServer,
+} from '../../proxy-server/index.ts';
 import { eventually } from './kubectl.ts';
 import { testPki } from './pki.ts';
 
@@ -29,6 +33,8 @@ export interface TunnelRigOptions {
   serverExtensions?: readonly ExtensionName[];
   agentExtensions?: readonly ExtensionName[];
   clientExtensions?: readonly ExtensionName[];
+  /** Passed to the proxy-server as is: turns the cluster gateway on. */
+  gateway?: ProxyServerOptions['gateway'];
 }
 
 const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
@@ -57,6 +63,7 @@ export async function startTunnelRig(options: TunnelRigOptions): Promise<TunnelR
     tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
     logger: quiet,
     ...(options.serverExtensions === undefined ? {} : { extensions: options.serverExtensions }),
+    ...(options.gateway === undefined ? {} : { gateway: options.gateway }),
   });
   const agents = new Map<string, ProxyAgent[]>();
   const agentServer =

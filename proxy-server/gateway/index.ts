@@ -1,0 +1,17 @@
+// The cluster gateway: `https://<hub>/clusters/<cluster>/…` for hub users, authenticated and
+// authorized by the hub, forwarded through the tunnel to each cluster's agent API.
+export { AGENT_API_IDLE_CLOSE_MS, AgentIdentityError } from './agent-api-pool.ts';
+export { GATEWAY_AUTH_FAILURE_REASONS } from './authenticate-caller.ts';
+export type { GatewayAuthFailureReason } from './authenticate-caller.ts';
+export { CLUSTERS_PATH_PREFIX, gatewayClusterUrl, parseClusterPath } from './cluster-path.ts';
+export { ClusterGateway } from './cluster-gateway.ts';
+export type { ClusterGatewayOptions, ClusterGatewayStats } from './cluster-gateway.ts';
+export { DEFAULT_GATEWAY_IDENTITY_PREFIX, resolveGatewayOptions } from './gateway-options.ts';
+export type {
+  GatewayHubOptions,
+  GatewayOptions,
+  ResolvedGatewayOptions,
+} from './gateway-options.ts';
+export { PROXY_RESOURCE, proxyVerb, spokeIdentity } from './hub-identity.ts';
+export type { HubUser, SpokeIdentity } from './hub-identity.ts';
+export { REVIEW_CACHE_TTL_MS } from './review-cache.ts';
