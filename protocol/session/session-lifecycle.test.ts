@@ -102,7 +102,14 @@ describe.each(
     await waitIdle(p, 10_000);
     expect(outcomes.opened + outcomes.canceled + outcomes.refused).toBe(CANCEL_ITERATIONS);
     expect(outcomes.canceled).toBeGreaterThan(0);
-    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+    // Timers may still be pending for a moment: this test's own abort timers (up to 4 ms) and,
+    // with a plain ANP acceptor that never answers DIAL_CLS, the dialer's bounded wait for an
+    // answer (closeTimeoutMs). A leak is a timer that never goes away.
+    await waitFor(
+      () => activeTimers() <= timersBefore,
+      () => `timers back to ${timersBefore} (now ${activeTimers()})`,
+      5_000,
+    );
   });
 
   it('aborting the signal after the stream opened resets it with canceled', async () => {

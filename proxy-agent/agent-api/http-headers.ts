@@ -8,25 +8,9 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 
-/** Request headers as received: lowercase name → every value (IncomingMessage.headersDistinct). */
-export type DistinctHeaders = Readonly<Record<string, readonly string[] | undefined>>;
+import { type DistinctHeaders, endToEndHeaders } from '../../protocol/index.ts';
 
-/**
- * Hop-by-hop headers (RFC 9110 §7.6.1, plus the de-facto `keep-alive` and `proxy-connection`):
- * they describe one connection and are never forwarded. Upgrades re-add `Connection: Upgrade`
- * and `Upgrade` themselves.
- */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
+export { rawResponseHead, type DistinctHeaders } from '../../protocol/index.ts';
 
 /**
  * Dropped from requests besides hop-by-hop headers: the caller's credentials (the agent adds its
@@ -34,29 +18,6 @@ const HOP_BY_HOP = new Set([
  * answered `100 Continue`).
  */
 const DROPPED_REQUEST_HEADERS = new Set(['authorization', 'host', 'expect']);
-
-function connectionTokens(headers: DistinctHeaders): Set<string> {
-  const tokens = new Set<string>();
-  for (const value of headers['connection'] ?? []) {
-    for (const token of value.split(',')) {
-      const trimmed = token.trim().toLowerCase();
-      if (trimmed !== '') tokens.add(trimmed);
-    }
-  }
-  return tokens;
-}
-
-function copyEndToEnd(headers: DistinctHeaders, drop: ReadonlySet<string>): OutgoingHttpHeaders {
-  const listed = connectionTokens(headers);
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, values] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    if (values === undefined || values.length === 0) continue;
-    if (HOP_BY_HOP.has(lower) || listed.has(lower) || drop.has(lower)) continue;
-    out[lower] = values.length === 1 ? values[0] : [...values];
-  }
-  return out;
-}
 
 /**
  * The headers sent to the API server for a gateway request: end-to-end headers unchanged
@@ -70,7 +31,7 @@ export function upstreamRequestHeaders(
   token: string,
   options: { readonly isUpgrade?: boolean } = {},
 ): OutgoingHttpHeaders {
-  const out = copyEndToEnd(headers, DROPPED_REQUEST_HEADERS);
+  const out = endToEndHeaders(headers, (lower) => DROPPED_REQUEST_HEADERS.has(lower));
   if (options.isUpgrade === true) {
     out['connection'] = 'Upgrade';
     const upgrade = headers['upgrade'];
@@ -87,22 +48,7 @@ export function upstreamRequestHeaders(
  * chooses the framing (Content-Length when the API server sent one, else chunked).
  */
 export function downstreamResponseHeaders(headers: DistinctHeaders): OutgoingHttpHeaders {
-  return copyEndToEnd(headers, new Set());
-}
-
-/**
- * An HTTP/1.1 response head written on a raw socket (upgrade paths, where there is no
- * ServerResponse). `headers` is a flat `[name, value, name, value, ...]` list (Node's
- * `rawHeaders` shape).
- */
-export function rawResponseHead(
-  statusCode: number,
-  statusMessage: string,
-  headers: readonly string[],
-): string {
-  let head = `HTTP/1.1 ${statusCode} ${statusMessage}\r\n`;
-  for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return `${head}\r\n`;
+  return endToEndHeaders(headers);
 }
 
 /** A Kubernetes `Status` object (meta/v1), the body the API server itself sends on errors. */
