@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 
+import { registerGetCommand } from './get-command.ts';
 import { registerKubeconfigCommand } from './kubeconfig-command.ts';
 import { registerSandboxCommands } from './sandbox-command.ts';
 
@@ -14,5 +15,6 @@ program
   );
 registerSandboxCommands(program);
 registerKubeconfigCommand(program);
+registerGetCommand(program);
 
 await program.parseAsync(process.argv);

@@ -3,15 +3,30 @@ import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+
 import { createCa, issueCert, renderKubeconfig } from '../../certs/index.ts';
 import { AGENT_ORGANIZATION, GATEWAY_ORGANIZATION, agentCommonName } from '../../protocol/index.ts';
 import { type ProxyServer, startProxyServer } from '../../proxy-server/index.ts';
 import { type ControlPlane, ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
+import {
+  CLUSTER_GROUP,
+  ManagedClusterConditionTypes,
+  hubCrds,
+  spokeCrds,
+  type ManagedCluster,
+} from '../api/index.ts';
+import {
+  createClusterStatusController,
+  type ClusterStatusController,
+} from '../controllers/cluster-status/index.ts';
+import { apiStatus, installCrds, kubeManagedClusterStore } from '../kube/index.ts';
 import { prepareSpokeAgent, SANDBOX_ADMINS_GROUP } from './spoke-agent-identity.ts';
 import { isRunning, type SandboxCluster, type SandboxState, writeState } from './state.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/spokelink.js', import.meta.url));
 const AGENTS_READY_TIMEOUT_MS = 60_000;
+const AVAILABLE_TIMEOUT_MS = 60_000;
 /** The proxy-server's serverID; the gateway's certificate is named after it. */
 const SERVER_ID = 'sandbox';
 
@@ -42,12 +57,14 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
   const agents: ChildProcess[] = [];
   const planes: ControlPlane[] = [];
   let server: ProxyServer | undefined;
+  let statusController: ClusterStatusController | undefined;
   process.on('exit', () => {
     for (const agent of agents) agent.kill('SIGKILL');
   });
   const stop = async () => {
     say('stopping');
     for (const agent of agents) agent.kill('SIGTERM');
+    await statusController?.stop();
     await server?.close();
     await Promise.all(planes.map((p) => p.stop(5_000)));
     process.exit(0);
@@ -138,6 +155,30 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
       ),
     };
 
+    say(
+      'installing the OCM CRDs (hub kinds on the hub, ClusterClaim and AppliedManifestWork on spokes)',
+    );
+    const hubKubeConfig = loadKubeConfig(hub.kubeconfigPath);
+    const spokeKubeConfigs = new Map(
+      spokePlanes.map((p) => [p.name, loadKubeConfig(p.kubeconfigPath)] as const),
+    );
+    await Promise.all([
+      installCrds(hubKubeConfig, hubCrds()),
+      ...[...spokeKubeConfigs.values()].map((kc) => installCrds(kc, spokeCrds())),
+    ]);
+    say(`creating the ManagedClusters ${spokePlanes.map((p) => p.name).join(', ')} (accepted)`);
+    for (const plane of spokePlanes) await createManagedCluster(hubKubeConfig, plane.name);
+    statusController = createClusterStatusController({
+      hub: hubKubeConfig,
+      server,
+      spokeCredentials: (name) => spokeKubeConfigs.get(name),
+      onError: (cluster, err) =>
+        process.stderr.write(
+          `cluster status${cluster === undefined ? '' : ` of ${cluster}`}: ${err instanceof Error ? err.message : String(err)}\n`,
+        ),
+    });
+    statusController.start();
+
     say(`preparing the agents' identities on ${spokePlanes.map((p) => p.name).join(', ')}`);
     const agentFiles = await Promise.all(spokePlanes.map((p) => prepareSpokeAgent(p, pkiDir)));
 
@@ -222,6 +263,26 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
         );
       await new Promise((r) => setTimeout(r, 200));
     }
+    say(`waiting for ${spokePlanes.length} clusters to be Available`);
+    const store = kubeManagedClusterStore(hubKubeConfig);
+    const availableBy = Date.now() + AVAILABLE_TIMEOUT_MS;
+    for (;;) {
+      const clusters = await store.list();
+      const available = clusters.filter((c) =>
+        c.status?.conditions?.some(
+          (x) => x.type === ManagedClusterConditionTypes.Available && x.status === 'True',
+        ),
+      );
+      if (available.length >= spokePlanes.length) break;
+      if (Date.now() > availableBy)
+        throw new Error(
+          `clusters not Available within ${AVAILABLE_TIMEOUT_MS / 1000}s: ${clusters
+            .filter((c) => !available.includes(c))
+            .map((c) => c.metadata?.name)
+            .join(', ')}`,
+        );
+      await new Promise((r) => setTimeout(r, 250));
+    }
     state.phase = 'ready';
     state.readyAt = new Date().toISOString();
     say('ready');
@@ -230,6 +291,32 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
     state.error = err instanceof Error ? err.message : String(err);
     say(`failed: ${state.error}`);
     await stop();
+  }
+}
+
+function loadKubeConfig(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+/** Creates the ManagedCluster `name`, accepted by the hub (an existing one is left as it is). */
+async function createManagedCluster(hub: KubeConfig, name: string): Promise<void> {
+  const body: ManagedCluster = {
+    apiVersion: `${CLUSTER_GROUP}/v1`,
+    kind: 'ManagedCluster',
+    metadata: { name },
+    spec: { hubAcceptsClient: true },
+  };
+  try {
+    await hub.makeApiClient(CustomObjectsApi).createClusterCustomObject({
+      group: CLUSTER_GROUP,
+      version: 'v1',
+      plural: 'managedclusters',
+      body,
+    });
+  } catch (err: unknown) {
+    if (apiStatus(err) !== 409) throw err;
   }
 }
 

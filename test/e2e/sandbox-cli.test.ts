@@ -86,6 +86,29 @@ describe('spokelink sandbox', () => {
     );
     expect(viaGateway.stdout.split('\n')).toContain('namespace/open-cluster-management-agent');
 
+    // The hub sees the spoke accepted and Available, through the tunnel, with no flags.
+    const clusters = await new Promise<string>((resolve, reject) => {
+      const noKubeconfig: NodeJS.ProcessEnv = { ...env };
+      delete noKubeconfig['KUBECONFIG'];
+      execFile(
+        process.execPath,
+        [BIN, 'get', 'clusters'],
+        { env: noKubeconfig, timeout: 30_000 },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(stderr, { cause: err })) : resolve(stdout),
+      );
+    });
+    const lines = clusters.trim().split('\n');
+    expect(lines[0]?.split(/\s{2,}/)).toEqual([
+      'NAME',
+      'ACCEPTED',
+      'AVAILABLE',
+      'CLUSTERSET',
+      'KUBERNETES VERSION',
+      'AGE',
+    ]);
+    expect(lines[1]).toMatch(/^cluster1\s+true\s+True\s+v1\.36\.3\s+\d+[smhd]$/);
+
     // Idempotent, and status agrees.
     const again = await run('up', '--spokes', '1');
     expect(again.stdout).toMatch(/^a sandbox is already running \(pid \d+, ready\)$/m);

@@ -1,0 +1,165 @@
+// Reconcile decisions of the cluster status controller, with a fake store that records writes
+// and a fake registry (pure controller logic; the e2e test uses real planes and tunnels).
+import { describe, expect, it } from 'vitest';
+
+import {
+  ManagedClusterConditionTypes as T,
+  ManagedClusterReasons as R,
+  type ManagedCluster,
+} from '../../api/index.ts';
+import type { ManagedClusterStore } from '../../kube/index.ts';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createClusterStatusController } from './controller.ts';
+import type { SpokeProbe } from './status-decision.ts';
+
+function fixture(accepted: boolean) {
+  let cluster: ManagedCluster = {
+    apiVersion: 'cluster.open-cluster-management.io/v1',
+    kind: 'ManagedCluster',
+    metadata: { name: 'c1', resourceVersion: '1' },
+    spec: { hubAcceptsClient: accepted },
+  };
+  const writes: ManagedCluster[] = [];
+  const store: ManagedClusterStore = {
+    list: async () => [cluster],
+    get: async (name) => (name === 'c1' ? structuredClone(cluster) : undefined),
+    replaceStatus: async (next) => {
+      writes.push(structuredClone(next));
+      cluster = structuredClone(next);
+      return true;
+    },
+  };
+  const agents: { cluster: string }[] = [];
+  const claim = { apiVersion: 'cluster.open-cluster-management.io/v1alpha1', kind: 'ClusterClaim' };
+  let probe: SpokeProbe = {
+    reached: true,
+    readyz: 200,
+    kubernetesVersion: 'v1.36.3',
+    kubeSystemUid: 'uid-1',
+    claims: [
+      { ...claim, metadata: { name: 'region' }, spec: { value: 'eu' } },
+      {
+        ...claim,
+        metadata: { name: 'secret', labels: { 'open-cluster-management.io/spoke-only': '' } },
+        spec: { value: 'x' },
+      },
+    ],
+  };
+  let clock = new Date('2026-01-01T00:00:00Z');
+  const controller = createClusterStatusController({
+    hub: new KubeConfig(),
+    server: { agents: () => agents, dial: () => Promise.reject(new Error('no dials here')) },
+    spokeCredentials: () => new KubeConfig(),
+    store,
+    probe: async () => probe,
+    now: () => clock,
+  });
+  return {
+    controller,
+    writes,
+    agents,
+    get cluster() {
+      return cluster;
+    },
+    setProbe: (p: SpokeProbe) => (probe = p),
+    tick: (ms: number) => (clock = new Date(clock.getTime() + ms)),
+  };
+}
+
+const condition = (c: ManagedCluster, type: string) =>
+  c.status?.conditions?.find((x) => x.type === type);
+
+describe('cluster status reconcile', () => {
+  it('accepts, joins and reports Available with version and claims', async () => {
+    const f = fixture(true);
+    await f.controller.reconcile('c1');
+    expect(condition(f.cluster, T.HubAccepted)).toMatchObject({
+      status: 'True',
+      reason: R.HubClusterAdminAccepted,
+    });
+    expect(condition(f.cluster, T.Joined)).toBeUndefined();
+    expect(condition(f.cluster, T.Available)).toBeUndefined();
+
+    f.agents.push({ cluster: 'c1' });
+    await f.controller.reconcile('c1');
+    expect(condition(f.cluster, T.Joined)).toMatchObject({
+      status: 'True',
+      reason: R.ManagedClusterJoined,
+    });
+    expect(condition(f.cluster, T.Available)).toMatchObject({
+      status: 'True',
+      reason: R.ManagedClusterAvailable,
+    });
+    expect(f.cluster.status?.version).toEqual({ kubernetes: 'v1.36.3' });
+    expect(f.cluster.status?.clusterClaims).toEqual([
+      { name: 'id.k8s.io', value: 'uid-1' },
+      { name: 'kubeversion.open-cluster-management.io', value: 'v1.36.3' },
+      { name: 'region', value: 'eu' },
+    ]);
+  });
+
+  it('writes nothing and keeps lastTransitionTime when nothing changed', async () => {
+    const f = fixture(true);
+    f.agents.push({ cluster: 'c1' });
+    await f.controller.reconcile('c1');
+    const before = f.writes.length;
+    const since = condition(f.cluster, T.Available)?.lastTransitionTime;
+    f.tick(60_000);
+    await f.controller.reconcile('c1');
+    expect(f.writes.length).toBe(before);
+    expect(condition(f.cluster, T.Available)?.lastTransitionTime).toBe(since);
+  });
+
+  it('turns Unknown when the tunnel is lost, False when /readyz fails, and stays Joined', async () => {
+    const f = fixture(true);
+    f.agents.push({ cluster: 'c1' });
+    await f.controller.reconcile('c1');
+    f.agents.pop();
+    f.tick(1_000);
+    await f.controller.reconcile('c1');
+    expect(condition(f.cluster, T.Available)).toMatchObject({
+      status: 'Unknown',
+      reason: R.ManagedClusterLeaseUpdateStopped,
+    });
+    expect(condition(f.cluster, T.Joined)?.status).toBe('True');
+    expect(f.cluster.status?.version).toEqual({ kubernetes: 'v1.36.3' });
+
+    f.agents.push({ cluster: 'c1' });
+    f.setProbe({ reached: true, readyz: 500 });
+    await f.controller.reconcile('c1');
+    expect(condition(f.cluster, T.Available)).toMatchObject({
+      status: 'False',
+      reason: R.ManagedClusterKubeAPIServerUnavailable,
+    });
+
+    f.setProbe({ reached: false, error: 'reset' });
+    await f.controller.reconcile('c1');
+    expect(condition(f.cluster, T.Available)?.status).toBe('Unknown');
+  });
+
+  it('never probes or reports Available for a cluster the hub does not accept', async () => {
+    const f = fixture(false);
+    f.agents.push({ cluster: 'c1' });
+    await f.controller.reconcile('c1');
+    expect(f.writes).toEqual([]);
+    expect(condition(f.cluster, T.Available)).toBeUndefined();
+  });
+
+  it('reconciles a cluster when its agents come or go', async () => {
+    const f = fixture(true);
+    f.controller.start();
+    try {
+      await expect.poll(() => condition(f.cluster, T.HubAccepted)?.status).toBe('True');
+      f.agents.push({ cluster: 'c1' });
+      await expect
+        .poll(() => condition(f.cluster, T.Available)?.status, { timeout: 3_000 })
+        .toBe('True');
+      f.agents.pop();
+      await expect
+        .poll(() => condition(f.cluster, T.Available)?.status, { timeout: 3_000 })
+        .toBe('Unknown');
+    } finally {
+      await f.controller.stop();
+    }
+  });
+});
