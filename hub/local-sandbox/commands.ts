@@ -129,5 +129,8 @@ function printReady(state: SandboxState): void {
       out(`  kubectl --kubeconfig <(spokelink kubeconfig ${c.name}) get ns`);
   }
   out();
+  out('The clusters, as the hub sees them:');
+  out('  spokelink get clusters');
+  out();
   out('spokelink sandbox status | spokelink sandbox down');
 }
