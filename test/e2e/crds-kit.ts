@@ -118,7 +118,10 @@ export function condition(type: string, status: Condition['status'], reason: str
 async function installCrds(k: Kube, defs: readonly CrdDefinition[]): Promise<string[]> {
   const existing = await k.ok(['get', 'crd', '-o', 'name']);
   const names = defs.map(crdName);
-  await k.ok(['apply', '--server-side', '--field-manager=spokelink', '-f', '-'], crdsYaml(defs));
+  await k.ok(
+    ['apply', '--server-side', '--force-conflicts', '--field-manager=spokelink', '-f', '-'],
+    crdsYaml(defs),
+  );
   await k.ok([
     'wait',
     '--for=condition=Established',

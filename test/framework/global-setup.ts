@@ -1,5 +1,9 @@
 import type { TestProject } from 'vitest/node';
 
+import { KubeConfig } from '@kubernetes/client-node';
+
+import { allCrds, spokeCrds } from '../../hub/api/index.ts';
+import { installCrds } from '../../hub/kube/index.ts';
 import { type ControlPlane, ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
 import type { SharedControlPlane } from './shared-control-plane.ts';
 
@@ -14,6 +18,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const [hub, spoke] = await Promise.all([
     startControlPlane({ name: 'hub', binaries }),
     startControlPlane({ name: 'spoke1', binaries }),
+  ]);
+  // The OCM CRDs are installed once for the whole run (all kinds on the hub, spoke kinds on the
+  // spoke). Files that install them again find them present and so never delete them: CRD
+  // deletion is slow on a loaded API server and would race the next file's install.
+  await Promise.all([
+    installCrds(kubeConfigOf(hub), allCrds()),
+    installCrds(kubeConfigOf(spoke), spokeCrds()),
   ]);
   project.provide('hub', describePlane(hub));
   project.provide('spoke1', describePlane(spoke));
@@ -35,4 +46,10 @@ function describePlane(plane: ControlPlane): SharedControlPlane {
     timings: plane.timings,
     pids: plane.pids(),
   };
+}
+
+function kubeConfigOf(plane: ControlPlane): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(plane.kubeconfigPath);
+  return kc;
 }
