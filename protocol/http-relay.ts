@@ -8,6 +8,7 @@
  * `Impersonate-Group` headers stay several headers (joined with ", " they would name one group).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
+import { type Duplex, pipeline } from 'node:stream';
 
 /** Request or response headers as received (IncomingMessage.headersDistinct). */
 export type DistinctHeaders = Readonly<Record<string, readonly string[] | undefined>>;
@@ -71,4 +72,28 @@ export function rawResponseHead(
   let head = `HTTP/1.1 ${statusCode} ${statusMessage}\r\n`;
   for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${head}\r\n`;
+}
+
+/**
+ * Joins two sockets both ways after an upgrade (STYLE §5.1): one pipeline per direction keeps
+ * backpressure and half-close; an error, or either side being destroyed, destroys both.
+ * `onDone` runs once, when both directions are over (both sockets are destroyed by then).
+ */
+export function joinSockets(a: Duplex, b: Duplex, onDone: (err: Error | undefined) => void): void {
+  let remaining = 2;
+  let firstError: Error | undefined;
+  const finish = (err: Error | null | undefined): void => {
+    if (err != null) {
+      firstError ??= err;
+      a.destroy();
+      b.destroy();
+    }
+    remaining -= 1;
+    if (remaining > 0) return;
+    a.destroy();
+    b.destroy();
+    onDone(firstError);
+  };
+  pipeline(a, b, finish);
+  pipeline(b, a, finish);
 }

@@ -122,5 +122,5 @@ export type {
   WebSocketTransportOptions,
   WindowStallMessage,
 } from './session/index.ts';
-export { endToEndHeaders, rawResponseHead } from './http-relay.ts';
+export { endToEndHeaders, joinSockets, rawResponseHead } from './http-relay.ts';
 export type { DistinctHeaders } from './http-relay.ts';

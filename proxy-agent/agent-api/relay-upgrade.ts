@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { Duplex } from 'node:stream';
 
+import { joinSockets } from '../../protocol/index.ts';
 import { toError } from '../errors.ts';
 import type { ForwardContext } from './forward-request.ts';
 import { limitConnectTime } from './forward-request.ts';
@@ -49,30 +50,6 @@ export function endWithStatus(
     'close',
   ]);
   socket.end(head + body);
-}
-
-/**
- * Joins two sockets (STYLE §5.1): one pipeline per direction keeps backpressure and half-close;
- * an error, or either socket being destroyed, destroys both. `onDone` runs once, when both
- * directions are over.
- */
-export function relaySockets(a: Duplex, b: Duplex, onDone: (err: Error | undefined) => void): void {
-  let remaining = 2;
-  let firstError: Error | undefined;
-  const finish = (err: Error | null | undefined): void => {
-    if (err != null) {
-      firstError ??= err;
-      a.destroy();
-      b.destroy();
-    }
-    remaining -= 1;
-    if (remaining > 0) return;
-    a.destroy();
-    b.destroy();
-    onDone(firstError);
-  };
-  pipeline(a, b, finish);
-  pipeline(b, a, finish);
 }
 
 /**
@@ -143,7 +120,7 @@ export function relayUpgrade(
     );
     if (upstreamHead.length > 0) socket.write(upstreamHead);
     if (head.length > 0) upstreamSocket.write(head);
-    relaySockets(socket, upstreamSocket, done);
+    joinSockets(socket, upstreamSocket, done);
   });
   upstream.on('response', (upstreamRes: IncomingMessage) => {
     // No switch: relay the answer, close-delimited (the agent stops parsing this connection).

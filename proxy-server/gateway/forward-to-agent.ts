@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream';
 
-import type { DialFailureReason } from '../../protocol/index.ts';
+import { type DialFailureReason, joinSockets } from '../../protocol/index.ts';
 
 import { dialFailureReasonOf, errorMessage, toError } from '../errors.ts';
 import { DIAL_FAILURE_HEADER, statusForDialFailure } from '../frontend/index.ts';
@@ -177,29 +177,6 @@ export function forwardRequest(
     }
   };
   send();
-}
-
-/**
- * Joins two sockets both ways (one pipeline per direction keeps backpressure and half-close);
- * an error or either side closing destroys both. `onDone` runs once, when both are over.
- */
-function joinSockets(a: Duplex, b: Duplex, onDone: (err: Error | undefined) => void): void {
-  let remaining = 2;
-  let firstError: Error | undefined;
-  const finish = (err: Error | null | undefined): void => {
-    if (err != null) {
-      firstError ??= err;
-      a.destroy();
-      b.destroy();
-    }
-    remaining -= 1;
-    if (remaining > 0) return;
-    a.destroy();
-    b.destroy();
-    onDone(firstError);
-  };
-  pipeline(a, b, finish);
-  pipeline(b, a, finish);
 }
 
 /**
