@@ -124,3 +124,29 @@ export type {
 } from './session/index.ts';
 export { endToEndHeaders, joinSockets, rawResponseHead } from './http-relay.ts';
 export type { DistinctHeaders } from './http-relay.ts';
+export {
+  BOOTSTRAP_TOKEN_PATTERN,
+  MAX_REGISTRATION_BODY_BYTES,
+  REGISTRATION_ERROR_CODES,
+  REGISTRATION_ERROR_STATUS,
+  REGISTRATION_PATH,
+  SPOKE_AGENT_NAMESPACE,
+  SPOKE_AGENT_SERVICE_ACCOUNT,
+  SPOKE_BOOTSTRAP_SECRET,
+  SPOKE_HUB_CLIENT_SECRET,
+  isRegistrationErrorCode,
+  parseBootstrapToken,
+  signDiscovery,
+  verifyDiscovery,
+} from './registration.ts';
+export type {
+  DiscoveryAnswer,
+  DiscoveryInfo,
+  RegistrationErrorBody,
+  RegistrationErrorCode,
+  RegistrationPhase,
+  RegistrationRequestBody,
+  RegistrationStatus,
+  RenewalRequestBody,
+  TunnelEndpoints,
+} from './registration.ts';

@@ -44,3 +44,19 @@ export {
 export type { BackoffOptions } from './connection/backoff.ts';
 export { STABLE_TUNNEL_MS } from './connection/tunnel-manager.ts';
 export type { TunnelInfo } from './connection/tunnel-manager.ts';
+
+export {
+  REGISTRATION_REQUEST_TIMEOUT_MS,
+  RegistrationClient,
+  RegistrationRefusedError,
+  SpokeSecrets,
+  discoverHub,
+  startRegisteredAgent,
+} from './registration/index.ts';
+export type {
+  BootstrapConfig,
+  DiscoverOptions,
+  RegisteredAgent,
+  RegisteredAgentOptions,
+  StoredIdentity,
+} from './registration/index.ts';

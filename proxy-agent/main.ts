@@ -11,11 +11,28 @@ import { CommanderError } from 'commander';
 import { parseAgentArgs } from './cli-options.ts';
 import { isAgentError, toError } from './errors.ts';
 import { startProxyAgent } from './proxy-agent.ts';
-import type { ProxyAgent } from './proxy-agent.ts';
+import { isRegistrationMode, parseRegisteredAgentArgs } from './registration/registration-cli.ts';
+import { startRegisteredAgent } from './registration/registered-agent.ts';
 
-function start(): ProxyAgent {
+/** What main drives: a plain agent or a registered one (same lifecycle calls). */
+interface Running {
+  ready(): Promise<void>;
+  drain(): Promise<void>;
+  destroy(): void;
+}
+
+function start(): Running {
+  const argv = process.argv.slice(2);
   try {
-    return startProxyAgent(parseAgentArgs(process.argv.slice(2)));
+    if (isRegistrationMode(argv)) {
+      const registered = startRegisteredAgent(parseRegisteredAgentArgs(argv));
+      return {
+        ready: () => registered.ready(),
+        drain: () => registered.drain(),
+        destroy: () => void registered.close(),
+      };
+    }
+    return startProxyAgent(parseAgentArgs(argv));
   } catch (err: unknown) {
     if (err instanceof CommanderError) process.exit(err.exitCode);
     process.stderr.write(`${isAgentError(err) ? `${err.code}: ` : ''}${toError(err).message}\n`);
@@ -40,9 +57,10 @@ const onSignal = (signal: NodeJS.Signals): void => {
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
 agent.ready().catch((err: unknown) => {
-  // Only a failed health listener or a stop makes ready() reject; both end the process.
+  // A failed health listener, a refused registration or a stop makes ready() reject; each
+  // ends the process.
   if (signals === 0) {
-    process.stderr.write(`${toError(err).message}\n`);
+    process.stderr.write(`${isAgentError(err) ? `${err.code}: ` : ''}${toError(err).message}\n`);
     process.exit(1);
   }
 });

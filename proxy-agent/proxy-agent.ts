@@ -3,7 +3,7 @@
  * manager (connection/), the dial handler (streams/), the agent API (agent-api/) and the
  * health listener (health/).
  */
-import { parseCertificate } from '../certs/index.ts';
+import { assertKeyMatchesCertificate, parseCertificate } from '../certs/index.ts';
 import { AgentApiServer } from './agent-api/agent-api-server.ts';
 import { connectGrpc } from './connection/grpc-connector.ts';
 import { TunnelManager } from './connection/tunnel-manager.ts';
@@ -15,7 +15,7 @@ import { startHealthServer } from './health/health-server.ts';
 import type { HealthServer } from './health/health-server.ts';
 import type { Logger } from './logger.ts';
 import { validateOptions } from './options.ts';
-import type { ProxyAgentOptions, ResolvedAgentOptions } from './options.ts';
+import type { AgentTlsOptions, ProxyAgentOptions, ResolvedAgentOptions } from './options.ts';
 import { DialHandler } from './streams/dial-handler.ts';
 
 /** How long close() lets open streams finish before resetting them, in ms. */
@@ -66,6 +66,13 @@ export interface ProxyAgent {
   close(): Promise<void>;
   /** Resets every stream and tunnel and closes the listener now. Idempotent; never throws. */
   destroy(err?: Error): void;
+  /**
+   * Uses a renewed client certificate (same CN, usually a new key) from now on: for every new
+   * tunnel and for new agent API connections. Tunnels already up stay as they are (their TLS
+   * was verified when they opened). Throws AgentError `AGENT_ERR_INVALID_OPTIONS` when the key
+   * does not match the certificate or the certificate names another agent.
+   */
+  rotateCertificate(tls: { certPem: string; keyPem: string; caPem?: string }): void;
 }
 
 function checkCertificate(options: ResolvedAgentOptions): void {
@@ -177,6 +184,37 @@ class Agent implements ProxyAgent {
 
   get healthAddress(): string | undefined {
     return this.#health?.address;
+  }
+
+  rotateCertificate(next: { certPem: string; keyPem: string; caPem?: string }): void {
+    let commonName: string;
+    try {
+      assertKeyMatchesCertificate(next.certPem, next.keyPem);
+      commonName = parseCertificate(next.certPem).commonName;
+    } catch (err: unknown) {
+      throw new AgentError(
+        'AGENT_ERR_INVALID_OPTIONS',
+        `rotated certificate: ${toError(err).message}`,
+        { cause: err },
+      );
+    }
+    if (commonName !== this.#options.commonName) {
+      throw new AgentError(
+        'AGENT_ERR_INVALID_OPTIONS',
+        `rotated certificate names "${commonName}", not this agent "${this.#options.commonName}"`,
+      );
+    }
+    // The resolved options' tls object is this agent's own copy; the tunnel manager reads it
+    // at each connect, so new tunnels use the new certificate.
+    const tls = this.#options.tls as AgentTlsOptions;
+    tls.certPem = next.certPem;
+    tls.keyPem = next.keyPem;
+    if (next.caPem !== undefined) tls.caPem = next.caPem;
+    this.#agentApi?.updateCertificate(tls);
+    this.#logger.info('client certificate rotated', {
+      clusterName: this.#options.clusterName,
+      agentId: this.#options.agentId,
+    });
   }
 
   async ready(): Promise<void> {

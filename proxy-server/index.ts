@@ -18,6 +18,16 @@ export type {
   GatewayHubOptions,
   GatewayOptions,
 } from './gateway/index.ts';
+// The hub controllers' identity on spokes and their in-process spoke KubeConfig.
+export {
+  HUB_CONTROLLER_IDENTITY,
+  HUB_CONTROLLER_USER,
+  HUB_CONTROLLERS_GROUP,
+  HUB_CONTROLLERS_SPOKE_GROUP,
+  SpokeKubeConfig,
+  spokeIdentityName,
+} from './gateway/index.ts';
+export type { InProcessIdentity } from './gateway/index.ts';
 export { SILENT_LOGGER, createJsonLogger } from './logger.ts';
 export type { JsonLoggerOptions, LogLevel, Logger } from './logger.ts';
 export {
@@ -27,7 +37,14 @@ export {
   MAX_CONNECT_HEADER_BYTES,
   validateOptions,
 } from './options.ts';
-export type { ListenOptions, ProxyServerOptions, ResolvedOptions } from './options.ts';
+export type {
+  ListenOptions,
+  ProxyServerOptions,
+  RegistrationOptions,
+  ResolvedOptions,
+} from './options.ts';
+export { RegistrationError, isRegistrationError } from './registration/index.ts';
+export type { RegistrationBackend, RegistrationCaller } from './registration/index.ts';
 export { startProxyServer } from './proxy-server.ts';
 export type { ProxyServer, ProxyServerAddresses, ProxyServerStats } from './proxy-server.ts';
-export type { AgentInfo, AgentTransportKind } from './sessions/index.ts';
+export type { AgentIdentity, AgentInfo, AgentTransportKind } from './sessions/index.ts';

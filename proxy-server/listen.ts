@@ -23,7 +23,7 @@ export function formatHostPort(host: string, port: number): string {
   return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function listenError(name: ListenerName, listen: ResolvedListen, err: unknown): ServerError {
+function listenError(name: ListenerName | 'registration', listen: ResolvedListen, err: unknown): ServerError {
   return new ServerError(
     'SERVER_ERR_LISTEN',
     `cannot listen on ${formatHostPort(listen.host, listen.port)} for ${name}: ${errorMessage(err)}`,
@@ -38,7 +38,7 @@ function listenError(name: ListenerName, listen: ResolvedListen, err: unknown): 
 export function listenNodeServer(
   server: NetServer,
   listen: ResolvedListen,
-  name: ListenerName,
+  name: ListenerName | 'registration',
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => {

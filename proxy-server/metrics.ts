@@ -34,6 +34,7 @@ export class ServerMetrics {
   readonly registry: Registry;
   readonly #dialDuration: Histogram;
   readonly #dialFailures: Counter<'reason'>;
+  readonly #registrations: Counter<'endpoint' | 'code'>;
 
   constructor(sources: MetricSources) {
     const registry = new Registry();
@@ -48,6 +49,12 @@ export class ServerMetrics {
       name: 'spokelink_server_dial_failures_total',
       help: 'Dials that failed, by DialFailureReason.',
       labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.#registrations = new Counter({
+      name: 'spokelink_server_registration_requests_total',
+      help: "Registration API answers, by endpoint and code ('ok' or a REG_ERR_ code).",
+      labelNames: ['endpoint', 'code'],
       registers: [registry],
     });
     new Gauge({
@@ -114,6 +121,11 @@ export class ServerMetrics {
   /** Counts one failed dial. */
   dialFailed(reason: DialFailureReason): void {
     this.#dialFailures.inc({ reason });
+  }
+
+  /** Counts one registration API answer. */
+  registrationAnswer(endpoint: string, code: string): void {
+    this.#registrations.inc({ endpoint, code });
   }
 
   /** The exposition text and its content type, for /metrics. */

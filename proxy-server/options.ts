@@ -14,6 +14,8 @@ import { resolveGatewayOptions } from './gateway/gateway-options.ts';
 import type { GatewayOptions, ResolvedGatewayOptions } from './gateway/gateway-options.ts';
 import { createJsonLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
+import type { RegistrationBackend } from './registration/index.ts';
+import type { AgentIdentity } from './sessions/index.ts';
 
 /** Default DIAL_RSP wait for a dial sent to an agent, in ms (konnectivity-client's backstop). */
 export const DEFAULT_AGENT_DIAL_TIMEOUT_MS = 30_000;
@@ -81,6 +83,25 @@ export interface ProxyServerOptions {
    * off unless set. See gateway/gateway-options.ts and README "Cluster gateway".
    */
   gateway?: GatewayOptions;
+  /**
+   * The registration API (`https://host:port/registration/v1/…`, served with `tls.certPem`;
+   * protocol/registration.ts): off unless set. The backend (the hub) decides everything.
+   */
+  registration?: RegistrationOptions;
+  /**
+   * Admission of authenticated agents, before their tunnel is accepted: return normally to
+   * admit, throw (any error) to refuse — the agent gets `SERVER_ERR_AGENT_NOT_ADMITTED`
+   * (PERMISSION_DENIED / 403) with the error's message. Synchronous: decide from a cache
+   * (the hub keeps one of its ManagedClusters). Default: admit every authenticated agent.
+   */
+  admitAgent?: (identity: AgentIdentity) => void;
+}
+
+/** `ProxyServerOptions.registration`. */
+export interface RegistrationOptions {
+  /** Default `{ host: '127.0.0.1', port: 0 }`. Always HTTPS (`tls` may not be set). */
+  listen?: ListenOptions;
+  backend: RegistrationBackend;
 }
 
 /** Names of the listeners, as in `ProxyServerOptions.listen`. */
@@ -106,6 +127,10 @@ export interface ResolvedOptions {
   readonly logger: Logger;
   /** Undefined when the gateway is off. */
   readonly gateway: ResolvedGatewayOptions | undefined;
+  /** Undefined when the registration API is off. */
+  readonly registration:
+    { readonly listen: ResolvedListen; readonly backend: RegistrationBackend } | undefined;
+  readonly admitAgent: ((identity: AgentIdentity) => void) | undefined;
 }
 
 const LISTENER_NAMES: readonly ListenerName[] = [
@@ -134,7 +159,7 @@ function positiveMs(name: string, value: number | undefined, fallback: number): 
 }
 
 function resolveListen(
-  name: ListenerName,
+  name: ListenerName | 'registration',
   value: ListenOptions | false | undefined,
 ): ResolvedListen | false {
   if (value === false) return false;
@@ -246,5 +271,30 @@ export function validateOptions(options: ProxyServerOptions): ResolvedOptions {
     ),
     logger,
     gateway: resolveGatewayOptions(options.gateway),
+    registration: resolveRegistration(options.registration),
+    admitAgent: resolveAdmitAgent(options.admitAgent),
   };
+}
+
+function resolveRegistration(
+  value: RegistrationOptions | undefined,
+): ResolvedOptions['registration'] {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) throw invalid('registration must be an object');
+  const { backend } = value;
+  for (const method of ['discovery', 'submit', 'renew', 'status'] as const) {
+    if (typeof backend?.[method] !== 'function') {
+      throw invalid(`registration.backend.${method} must be a function`);
+    }
+  }
+  const listen = resolveListen('registration', value.listen ?? {});
+  if (listen === false) throw invalid('registration.listen must be an object');
+  return { listen, backend };
+}
+
+function resolveAdmitAgent(value: ProxyServerOptions['admitAgent']): ResolvedOptions['admitAgent'] {
+  if (value !== undefined && typeof value !== 'function') {
+    throw invalid('admitAgent must be a function');
+  }
+  return value;
 }

@@ -11,16 +11,19 @@ import type { DialOptions, TunnelStreamApi } from '../protocol/index.ts';
 import { GrpcAgentListener, WebSocketAgentListener } from './agent-listener/index.ts';
 import type { AcceptedAgent, AgentListenerContext } from './agent-listener/index.ts';
 import { Dialer } from './dialer.ts';
-import { ServerError } from './errors.ts';
+import { ServerError, errorMessage } from './errors.ts';
 import { ConnectFrontend, GrpcFrontend, WebSocketFrontend } from './frontend/index.ts';
 import { ClusterGateway } from './gateway/index.ts';
+import { SpokeClients, SpokeKubeConfig, inProcessSpokeIdentity } from './gateway/index.ts';
+import type { InProcessIdentity } from './gateway/index.ts';
 import { HealthServer } from './health-server.ts';
 import type { Readiness } from './health-server.ts';
 import { ServerMetrics } from './metrics.ts';
 import { validateOptions } from './options.ts';
 import type { ProxyServerOptions, ResolvedOptions } from './options.ts';
+import { RegistrationListener } from './registration/index.ts';
 import { AgentRegistry, AgentSession } from './sessions/index.ts';
-import type { AgentInfo } from './sessions/index.ts';
+import type { AgentIdentity, AgentInfo } from './sessions/index.ts';
 
 /** Where each enabled listener is bound. */
 export interface ProxyServerAddresses {
@@ -38,6 +41,8 @@ export interface ProxyServerAddresses {
   readonly health?: string;
   /** `https://host:port` of the cluster gateway (`/clusters/<cluster>/…`), when enabled. */
   readonly gateway?: string;
+  /** `https://host:port` of the registration API (`/registration/v1/…`), when enabled. */
+  readonly registration?: string;
 }
 
 /** Counters for leak checks: all return to 0 once streams and agents are gone. */
@@ -73,6 +78,23 @@ export interface ProxyServer {
    * `reason` (e.g. 'no-agent'), or ServerError `SERVER_ERR_CLOSED` once closing.
    */
   dial(cluster: string, address: string, options?: DialOptions): Promise<TunnelStreamApi>;
+  /**
+   * Ends the tunnels of every agent of `cluster` now (their streams are reset), e.g. when the
+   * hub denies or deletes the cluster; `admitAgent` then keeps them from coming back. Returns
+   * how many agent sessions were ended.
+   */
+  disconnectCluster(cluster: string, reason: string): number;
+  /**
+   * A @kubernetes/client-node KubeConfig for the hub's own in-process clients (controllers):
+   * requests, watches and WebSocket verbs go through the tunnel to `cluster`'s agent API with
+   * the gateway certificate (the agent's certificate must name `cluster`), and reach the spoke
+   * as `<identityPrefix><user>` in `<identityPrefix><group>` for each group (`system:` names
+   * kept, e.g. HUB_CONTROLLER_IDENTITY). Needs `gateway` options (its certificate). Cheap: the
+   * connection pools are the server's, per cluster. Throws ServerError
+   * `SERVER_ERR_INVALID_OPTIONS` without a gateway or for an invalid identity, and
+   * `SERVER_ERR_CLOSED` once closing; close() ends these connections once their requests end.
+   */
+  spokeKubeConfig(cluster: string, identity: InProcessIdentity): SpokeKubeConfig;
   close(): Promise<void>;
   destroy(err?: Error): void;
 }
@@ -85,6 +107,7 @@ interface Listeners {
   connect?: ConnectFrontend;
   health?: HealthServer;
   gateway?: ClusterGateway;
+  registration?: RegistrationListener;
 }
 
 class RunningProxyServer implements ProxyServer {
@@ -100,6 +123,8 @@ class RunningProxyServer implements ProxyServer {
   #isClosing = false;
   #isDestroyed = false;
   #closing: Promise<void> | undefined;
+  /** Pools of spokeKubeConfig(), made on first use. */
+  #spokeClients: SpokeClients | undefined;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -148,6 +173,7 @@ class RunningProxyServer implements ProxyServer {
       extensions: this.#options.extensions,
       logger,
       isClosing: () => this.#isClosing,
+      admit: (identity) => this.#admit(identity),
       accept: (agent) => this.#acceptAgent(agent),
     };
     const l = this.#listeners;
@@ -202,6 +228,15 @@ class RunningProxyServer implements ProxyServer {
         registry: this.#metrics.registry,
       });
     }
+    if (this.#options.registration !== undefined) {
+      l.registration = await RegistrationListener.start({
+        listen: this.#options.registration.listen,
+        backend: this.#options.registration.backend,
+        tls,
+        logger,
+        onAnswer: (endpoint, code) => this.#metrics.registrationAnswer(endpoint, code),
+      });
+    }
     if (listen.health !== false) {
       l.health = await HealthServer.start({
         listen: listen.health,
@@ -220,6 +255,7 @@ class RunningProxyServer implements ProxyServer {
       ...(l.connect === undefined ? {} : { connect: l.connect.address }),
       ...(l.health === undefined ? {} : { health: l.health.address }),
       ...(l.gateway === undefined ? {} : { gateway: l.gateway.address }),
+      ...(l.registration === undefined ? {} : { registration: l.registration.address }),
     };
     logger.info('proxy-server listening', {
       serverId: this.serverId,
@@ -254,6 +290,41 @@ class RunningProxyServer implements ProxyServer {
     });
   }
 
+  disconnectCluster(cluster: string, reason: string): number {
+    const agents = this.#registry.agentsOf(cluster);
+    for (const agent of agents) {
+      this.#options.logger.info('agent disconnected by the hub', {
+        clusterName: cluster,
+        agentId: agent.info().agentId,
+        reason,
+      });
+      agent.destroy(new ServerError('SERVER_ERR_AGENT_NOT_ADMITTED', reason));
+    }
+    return agents.length;
+  }
+
+  spokeKubeConfig(cluster: string, identity: InProcessIdentity): SpokeKubeConfig {
+    if (this.#isClosing) throw new ServerError('SERVER_ERR_CLOSED', 'proxy-server is closed');
+    const gateway = this.#options.gateway;
+    if (gateway === undefined)
+      throw new ServerError(
+        'SERVER_ERR_INVALID_OPTIONS',
+        'spokeKubeConfig needs the gateway options (the gateway certificate for agent APIs)',
+      );
+    let spokeIdentity;
+    try {
+      spokeIdentity = inProcessSpokeIdentity(identity, gateway.identityPrefix);
+    } catch (err: unknown) {
+      throw new ServerError('SERVER_ERR_INVALID_OPTIONS', `spokeKubeConfig: ${errorMessage(err)}`);
+    }
+    this.#spokeClients ??= new SpokeClients({
+      dial: (name, address) => this.#dialer.dial({ address, cluster: name, source: 'in-process' }),
+      caPem: this.#options.tls.caPem,
+      cert: gateway.cert,
+    });
+    return new SpokeKubeConfig(this.#spokeClients, cluster, spokeIdentity);
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -273,6 +344,8 @@ class RunningProxyServer implements ProxyServer {
     l.connect?.destroy();
     l.health?.destroy();
     l.gateway?.destroy();
+    this.#spokeClients?.destroy();
+    l.registration?.destroy();
     this.#options.logger.info('proxy-server destroyed', {
       serverId: this.serverId,
       ...(err === undefined ? {} : { err }),
@@ -306,12 +379,29 @@ class RunningProxyServer implements ProxyServer {
         l.frontendWebSocket?.close(),
         // Its pooled agent-api connections are agent streams: they end once it has closed.
         l.gateway?.close(),
+        this.#spokeClients?.close(),
+        l.registration?.close(),
       ]);
     } finally {
       clearTimeout(timer);
     }
     await l.health?.close();
     logger.info('proxy-server closed', { serverId: this.serverId });
+  }
+
+  #admit(identity: AgentIdentity): AgentIdentity {
+    const admit = this.#options.admitAgent;
+    if (admit === undefined) return identity;
+    try {
+      admit(identity);
+    } catch (err: unknown) {
+      throw new ServerError(
+        'SERVER_ERR_AGENT_NOT_ADMITTED',
+        `cluster "${identity.cluster}" is not admitted: ${errorMessage(err)}`,
+        { cause: err },
+      );
+    }
+    return identity;
   }
 
   #acceptAgent(agent: AcceptedAgent): void {

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 
 import { registerGetCommand } from './get-command.ts';
+import { registerHubCommand } from './hub-command.ts';
 import { registerKubeconfigCommand } from './kubeconfig-command.ts';
+import { registerRegistrationCommands } from './registration-commands.ts';
 import { registerSandboxCommands } from './sandbox-command.ts';
 
 const program = new Command();
@@ -16,5 +18,7 @@ program
 registerSandboxCommands(program);
 registerKubeconfigCommand(program);
 registerGetCommand(program);
+registerRegistrationCommands(program);
+registerHubCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,9 +1,30 @@
 // Public surface of hub/kube/: the thin @kubernetes/client-node layer hub code shares.
+export {
+  DEFAULT_AGENT_POLL_MS,
+  DEFAULT_RESYNC_INTERVAL_MS,
+  RESYNC_RETRY_MS,
+  clusterTriggers,
+  connectedClusters,
+  createClusterReconciler,
+  type AgentPresence,
+  type ClusterReconciler,
+  type ClusterReconcilerOptions,
+  type ClusterTriggerOptions,
+} from './cluster-reconciler.ts';
+export { conditionTime, setCondition } from './conditions.ts';
 export { apiStatus, installCrds } from './install-crds.ts';
+export { describeError, kubeGet, type KubeGetOptions, type KubeResponse } from './kube-get.ts';
 export { kubeManagedClusterStore, type ManagedClusterStore } from './managed-cluster-store.ts';
 export {
-  KUBE_APISERVER_ADDRESS,
-  tunnelGet,
-  type TunnelDialer,
-  type TunnelResponse,
-} from './tunnel-request.ts';
+  WATCH_RESTART_DELAY_MS,
+  watchManagedClusters,
+  type ClusterWatch,
+  type ClusterWatchHandlers,
+} from './managed-cluster-watch.ts';
+export {
+  formatQuantity,
+  parseQuantity,
+  sumQuantities,
+  type Quantity,
+  type QuantityFormat,
+} from './quantity.ts';

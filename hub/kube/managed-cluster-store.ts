@@ -1,4 +1,9 @@
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 
 import { CLUSTER_GROUP, type ManagedCluster } from '../api/index.ts';
 import { apiStatus } from './install-crds.ts';
@@ -19,28 +24,25 @@ export interface ManagedClusterStore {
    * `metadata.resourceVersion`. Resolves false on a conflict (someone wrote in between).
    */
   replaceStatus(cluster: ManagedCluster): Promise<boolean>;
+  /**
+   * Sets (string) or removes (null) labels of cluster `name` with a JSON merge patch, leaving
+   * every other label alone. Resolves false when the cluster does not exist.
+   */
+  patchLabels(name: string, labels: Readonly<Record<string, string | null>>): Promise<boolean>;
 }
 
 /** A {@link ManagedClusterStore} on the hub API server of `kubeConfig`. */
 export function kubeManagedClusterStore(kubeConfig: KubeConfig): ManagedClusterStore {
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const kind = { group: CLUSTER_GROUP, version: VERSION, plural: PLURAL };
   return {
     async list() {
-      const res = (await api.listClusterCustomObject({
-        group: CLUSTER_GROUP,
-        version: VERSION,
-        plural: PLURAL,
-      })) as { items?: ManagedCluster[] };
+      const res = (await api.listClusterCustomObject(kind)) as { items?: ManagedCluster[] };
       return res.items ?? [];
     },
     async get(name) {
       try {
-        return (await api.getClusterCustomObject({
-          group: CLUSTER_GROUP,
-          version: VERSION,
-          plural: PLURAL,
-          name,
-        })) as ManagedCluster;
+        return (await api.getClusterCustomObject({ ...kind, name })) as ManagedCluster;
       } catch (err: unknown) {
         if (apiStatus(err) === 404) return undefined;
         throw err;
@@ -49,15 +51,25 @@ export function kubeManagedClusterStore(kubeConfig: KubeConfig): ManagedClusterS
     async replaceStatus(cluster) {
       try {
         await api.replaceClusterCustomObjectStatus({
-          group: CLUSTER_GROUP,
-          version: VERSION,
-          plural: PLURAL,
+          ...kind,
           name: cluster.metadata?.name ?? '',
           body: cluster,
         });
         return true;
       } catch (err: unknown) {
         if (apiStatus(err) === 409) return false;
+        throw err;
+      }
+    },
+    async patchLabels(name, labels) {
+      try {
+        await api.patchClusterCustomObject(
+          { ...kind, name, body: { metadata: { labels } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        return true;
+      } catch (err: unknown) {
+        if (apiStatus(err) === 404) return false;
         throw err;
       }
     },

@@ -1,16 +1,18 @@
 /**
  * What a spoke needs for its agent to serve the agent API (proxy-agent README "Agent API"): the
  * agent's own ServiceAccount, allowed to impersonate and nothing else, and a token for it; plus
- * the sandbox's one grant to hub users: the hub's `sandbox-admins` group (the sandbox hub
- * admin's certificate carries it) is cluster-admin on every spoke, as
- * `spokelink:hub:sandbox-admins` through the gateway. Made with the spoke's admin credentials,
- * which stay in the sandbox.
+ * the sandbox's two grants: the hub controllers' group (`spokelink:hub:system:spokelink:controllers`,
+ * which only the hub's in-process controllers can carry) and the hub's `sandbox-admins` group
+ * (the sandbox hub admin's certificate carries it; `spokelink:hub:sandbox-admins` through the
+ * gateway) are cluster-admin on every spoke. Made with the spoke's admin credentials, which stay
+ * in the sandbox: the hub reads spokes only through the agent API.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 
+import { HUB_CONTROLLERS_SPOKE_GROUP, spokeIdentityName } from '../../proxy-server/index.ts';
 import type { ControlPlane } from '../../sandbox/index.ts';
 
 /** The namespace of the agent's identity on a spoke (OCM's klusterlet agent namespace). */
@@ -19,10 +21,10 @@ export const AGENT_NAMESPACE = 'open-cluster-management-agent';
 export const AGENT_SERVICE_ACCOUNT = 'spokelink-agent';
 /** The hub group the sandbox makes cluster-admin on spokes (unprefixed, as on the hub). */
 export const SANDBOX_ADMINS_GROUP = 'sandbox-admins';
-/** The prefix the gateway and agents put before hub identities. */
-const HUB_PREFIX = 'spokelink:hub:';
 const IMPERSONATOR_ROLE = 'spokelink-agent-impersonator';
 const ADMINS_BINDING = 'spokelink-hub-sandbox-admins';
+/** Binds the hub controllers' group to cluster-admin (the join code makes the same grant). */
+const CONTROLLERS_BINDING = 'spokelink-hub-controllers';
 /** The sandbox is a local, long-lived toy: its agent token lasts a year (nothing rotates it). */
 const TOKEN_SECONDS = 365 * 24 * 3600;
 
@@ -49,7 +51,7 @@ async function createIgnoringExisting(create: () => Promise<unknown>): Promise<v
 
 /**
  * Creates (or finds) the agent's namespace, ServiceAccount, impersonation ClusterRole and
- * binding, and the sandbox admins' binding on `spoke`; writes a fresh token and the spoke's
+ * binding, and the hub controllers' and sandbox admins' bindings on `spoke`; writes a fresh token and the spoke's
  * serving CA into `pkiDir`. Safe to repeat.
  */
 export async function prepareSpokeAgent(
@@ -98,25 +100,24 @@ export async function prepareSpokeAgent(
       },
     }),
   );
-  await createIgnoringExisting(() =>
-    rbac.createClusterRoleBinding({
-      body: {
-        metadata: { name: ADMINS_BINDING },
-        roleRef: {
-          apiGroup: 'rbac.authorization.k8s.io',
-          kind: 'ClusterRole',
-          name: 'cluster-admin',
-        },
-        subjects: [
-          {
+  for (const [binding, group] of [
+    [CONTROLLERS_BINDING, HUB_CONTROLLERS_SPOKE_GROUP],
+    [ADMINS_BINDING, spokeIdentityName(SANDBOX_ADMINS_GROUP)],
+  ] as const) {
+    await createIgnoringExisting(() =>
+      rbac.createClusterRoleBinding({
+        body: {
+          metadata: { name: binding },
+          roleRef: {
             apiGroup: 'rbac.authorization.k8s.io',
-            kind: 'Group',
-            name: `${HUB_PREFIX}${SANDBOX_ADMINS_GROUP}`,
+            kind: 'ClusterRole',
+            name: 'cluster-admin',
           },
-        ],
-      },
-    }),
-  );
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+        },
+      }),
+    );
+  }
   const answer = await core.createNamespacedServiceAccountToken({
     name: AGENT_SERVICE_ACCOUNT,
     namespace: AGENT_NAMESPACE,

@@ -7,7 +7,11 @@ import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 
 import { createCa, issueCert, renderKubeconfig } from '../../certs/index.ts';
 import { AGENT_ORGANIZATION, GATEWAY_ORGANIZATION, agentCommonName } from '../../protocol/index.ts';
-import { type ProxyServer, startProxyServer } from '../../proxy-server/index.ts';
+import {
+  HUB_CONTROLLER_IDENTITY,
+  type ProxyServer,
+  startProxyServer,
+} from '../../proxy-server/index.ts';
 import { type ControlPlane, ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
 import {
   CLUSTER_GROUP,
@@ -17,10 +21,14 @@ import {
   type ManagedCluster,
 } from '../api/index.ts';
 import {
+  createClusterProxyAddOnController,
+  type ClusterProxyAddOnController,
+} from '../controllers/cluster-proxy-addon/index.ts';
+import {
   createClusterStatusController,
   type ClusterStatusController,
 } from '../controllers/cluster-status/index.ts';
-import { apiStatus, installCrds, kubeManagedClusterStore } from '../kube/index.ts';
+import { apiStatus, describeError, installCrds, kubeManagedClusterStore } from '../kube/index.ts';
 import { prepareSpokeAgent, SANDBOX_ADMINS_GROUP } from './spoke-agent-identity.ts';
 import { isRunning, type SandboxCluster, type SandboxState, writeState } from './state.ts';
 
@@ -58,13 +66,14 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
   const planes: ControlPlane[] = [];
   let server: ProxyServer | undefined;
   let statusController: ClusterStatusController | undefined;
+  let addOnController: ClusterProxyAddOnController | undefined;
   process.on('exit', () => {
     for (const agent of agents) agent.kill('SIGKILL');
   });
   const stop = async () => {
     say('stopping');
     for (const agent of agents) agent.kill('SIGTERM');
-    await statusController?.stop();
+    await Promise.all([statusController?.stop(), addOnController?.stop()]);
     await server?.close();
     await Promise.all(planes.map((p) => p.stop(5_000)));
     process.exit(0);
@@ -159,25 +168,37 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
       'installing the OCM CRDs (hub kinds on the hub, ClusterClaim and AppliedManifestWork on spokes)',
     );
     const hubKubeConfig = loadKubeConfig(hub.kubeconfigPath);
-    const spokeKubeConfigs = new Map(
+    const spokeAdminConfigs = new Map(
       spokePlanes.map((p) => [p.name, loadKubeConfig(p.kubeconfigPath)] as const),
     );
     await Promise.all([
       installCrds(hubKubeConfig, hubCrds()),
-      ...[...spokeKubeConfigs.values()].map((kc) => installCrds(kc, spokeCrds())),
+      ...[...spokeAdminConfigs.values()].map((kc) => installCrds(kc, spokeCrds())),
     ]);
     say(`creating the ManagedClusters ${spokePlanes.map((p) => p.name).join(', ')} (accepted)`);
     for (const plane of spokePlanes) await createManagedCluster(hubKubeConfig, plane.name);
+    // The hub controllers reach spokes only through the tunnel and the agent API, as their own
+    // identity (bound to cluster-admin on each spoke by prepareSpokeAgent below).
+    const proxy = server;
+    const spokeKubeConfig = (name: string) => proxy.spokeKubeConfig(name, HUB_CONTROLLER_IDENTITY);
+    const reportError = (controller: string) => (cluster: string | undefined, err: unknown) =>
+      process.stderr.write(
+        `${controller}${cluster === undefined ? '' : ` of ${cluster}`}: ${describeError(err)}\n`,
+      );
     statusController = createClusterStatusController({
       hub: hubKubeConfig,
       server,
-      spokeCredentials: (name) => spokeKubeConfigs.get(name),
-      onError: (cluster, err) =>
-        process.stderr.write(
-          `cluster status${cluster === undefined ? '' : ` of ${cluster}`}: ${err instanceof Error ? err.message : String(err)}\n`,
-        ),
+      spokeKubeConfig,
+      onError: reportError('cluster status'),
+    });
+    addOnController = createClusterProxyAddOnController({
+      hub: hubKubeConfig,
+      server,
+      spokeKubeConfig,
+      onError: reportError('cluster-proxy add-on'),
     });
     statusController.start();
+    addOnController.start();
 
     say(`preparing the agents' identities on ${spokePlanes.map((p) => p.name).join(', ')}`);
     const agentFiles = await Promise.all(spokePlanes.map((p) => prepareSpokeAgent(p, pkiDir)));
@@ -253,7 +274,6 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
     }
     say(`waiting for ${spokePlanes.length} agents to connect`);
     const deadline = Date.now() + AGENTS_READY_TIMEOUT_MS;
-    const proxy = server;
     while (new Set(proxy.agents().map((a) => a.cluster)).size < spokePlanes.length) {
       const dead = agents.find((a) => !isRunning(a.pid));
       if (dead) throw new Error(`an agent exited early; see ${logDir}`);

@@ -171,6 +171,14 @@ export class AgentApiServer {
     });
   }
 
+  /**
+   * Serves new connections with a rotated certificate (same identity, new key); connections
+   * already established keep theirs.
+   */
+  updateCertificate(tls: { certPem: string; keyPem: string; caPem: string }): void {
+    this.#https.setSecureContext({ cert: tls.certPem, key: tls.keyPem, ca: tls.caPem });
+  }
+
   /** Streams handed to {@link serve} and not yet closed. */
   get openStreams(): number {
     return this.#streams.size;

@@ -29,6 +29,11 @@ export interface AgentListenerContext {
   readonly logger: Logger;
   /** True once the server is closing: refuse new agents (UNAVAILABLE / 503). */
   isClosing(): boolean;
+  /**
+   * Admission after authentication: returns the identity, or throws ServerError
+   * `SERVER_ERR_AGENT_NOT_ADMITTED` (e.g. the cluster is not accepted on the hub).
+   */
+  admit(identity: AgentIdentity): AgentIdentity;
   /** Takes ownership of an accepted agent's transport (must not throw). */
   accept(agent: AcceptedAgent): void;
 }

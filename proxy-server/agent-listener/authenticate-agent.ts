@@ -130,6 +130,7 @@ export function refusalStatus(err: unknown): { grpc: GrpcStatus; http: number } 
       return { grpc: GrpcStatus.UNAUTHENTICATED, http: 403 };
     case 'SERVER_ERR_CLUSTER_MISMATCH':
     case 'SERVER_ERR_AGENT_ID_MISMATCH':
+    case 'SERVER_ERR_AGENT_NOT_ADMITTED':
     case 'SERVER_ERR_FRONTEND_FORBIDDEN':
       return { grpc: GrpcStatus.PERMISSION_DENIED, http: 403 };
     case 'SERVER_ERR_INVALID_AGENT_METADATA':

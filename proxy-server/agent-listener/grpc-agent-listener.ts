@@ -80,11 +80,11 @@ function handleConnect(call: ConnectCall, context: AgentListenerContext): void {
   }
   let identity;
   try {
-    identity = authenticateAgent({
+    identity = context.admit(authenticateAgent({
       commonName: peerCommonName(call.getAuthContext()?.sslPeerCertificate),
       agentId: call.metadata.get(METADATA_KEYS.agentId),
       agentIdentifiers: call.metadata.get(METADATA_KEYS.agentIdentifiers),
-    });
+    }));
   } catch (err) {
     const { grpc: code } = refusalStatus(err);
     context.logger.warn('agent refused', {

@@ -124,11 +124,11 @@ function handleUpgrade(
   }
   let identity;
   try {
-    identity = authenticateAgent({
+    identity = context.admit(authenticateAgent({
       commonName: peerCommonName(tlsSocket.getPeerCertificate()),
       agentId: headerValues(req, METADATA_KEYS.agentId),
       agentIdentifiers: headerValues(req, METADATA_KEYS.agentIdentifiers),
-    });
+    }));
   } catch (err) {
     context.logger.warn('agent refused', {
       peer,

@@ -147,48 +147,67 @@ export class AgentApiPool {
   }
 
   /** Dials `agent-api` on `cluster` and completes TLS; rejects with the dial's error as is. */
-  async #connect(cluster: string): Promise<TLSSocket> {
-    const stream = await this.#options.dial(cluster, AGENT_API_ADDRESS);
-    stream.on('error', () => undefined); // the TLS socket on top reports
-    return new Promise((resolve, reject) => {
-      const socket = tlsConnect({
-        socket: stream,
-        servername: AGENT_API_TARGET,
-        ca: this.#options.caPem,
-        cert: this.#options.cert.certPem,
-        key: this.#options.cert.keyPem,
-        ALPNProtocols: ['http/1.1'],
-        minVersion: 'TLSv1.2',
-        checkServerIdentity: (_host: string, cert: PeerCertificate) =>
-          checkAgentIdentity(cluster, cert),
-      });
-      const timer = setTimeout(() => {
-        socket.destroy(
-          new AgentIdentityError(
-            `TLS handshake with the agent API of cluster "${cluster}" took over ${AGENT_API_TLS_TIMEOUT_MS} ms`,
-          ),
-        );
-      }, AGENT_API_TLS_TIMEOUT_MS);
-      const onError = (err: Error): void => {
-        clearTimeout(timer);
-        stream.destroy();
-        reject(
-          err instanceof AgentIdentityError
-            ? err
-            : new AgentIdentityError(
-                `cannot verify the agent API of cluster "${cluster}": ${err.message}`,
-                err,
-              ),
-        );
-      };
-      socket.once('error', onError);
-      socket.once('secureConnect', () => {
-        clearTimeout(timer);
-        socket.off('error', onError);
-        // From here node:http owns the socket and its errors.
-        socket.on('error', () => undefined);
-        resolve(socket);
-      });
-    });
+  #connect(cluster: string): Promise<TLSSocket> {
+    return connectAgentApi(this.#options, cluster);
   }
+}
+
+/** What {@link connectAgentApi} needs: the dial path, the hub CA, the gateway certificate. */
+export type AgentApiConnectOptions = Pick<AgentApiPoolOptions, 'dial' | 'caPem' | 'cert'>;
+
+/**
+ * One connection to `cluster`'s agent API: a tunnel stream to `agent-api:443` with TLS on top,
+ * the gateway certificate as client certificate, and the agent's certificate checked to chain
+ * to the hub CA and to name `cluster` ({@link checkAgentIdentity}). Resolves once the handshake
+ * is done (bounded by {@link AGENT_API_TLS_TIMEOUT_MS}); the socket then has a no-op 'error'
+ * listener and its new owner reports errors. A failed dial rejects with the dial's error as is;
+ * any TLS failure with an {@link AgentIdentityError}. Shared by the gateway's pool and the
+ * in-process spoke clients (spoke-clients.ts).
+ */
+export async function connectAgentApi(
+  options: AgentApiConnectOptions,
+  cluster: string,
+): Promise<TLSSocket> {
+  const stream = await options.dial(cluster, AGENT_API_ADDRESS);
+  stream.on('error', () => undefined); // the TLS socket on top reports
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      socket: stream,
+      servername: AGENT_API_TARGET,
+      ca: options.caPem,
+      cert: options.cert.certPem,
+      key: options.cert.keyPem,
+      ALPNProtocols: ['http/1.1'],
+      minVersion: 'TLSv1.2',
+      checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+        checkAgentIdentity(cluster, cert),
+    });
+    const timer = setTimeout(() => {
+      socket.destroy(
+        new AgentIdentityError(
+          `TLS handshake with the agent API of cluster "${cluster}" took over ${AGENT_API_TLS_TIMEOUT_MS} ms`,
+        ),
+      );
+    }, AGENT_API_TLS_TIMEOUT_MS);
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      stream.destroy();
+      reject(
+        err instanceof AgentIdentityError
+          ? err
+          : new AgentIdentityError(
+              `cannot verify the agent API of cluster "${cluster}": ${err.message}`,
+              err,
+            ),
+      );
+    };
+    socket.once('error', onError);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      // From here the caller (node:http, undici) owns the socket and its errors.
+      socket.on('error', () => undefined);
+      resolve(socket);
+    });
+  });
 }

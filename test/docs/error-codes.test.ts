@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { CERT_ERROR_CODES } from '../../certs/index.ts';
-import { PROTOCOL_ERROR_CODES } from '../../protocol/index.ts';
+import { PROTOCOL_ERROR_CODES, REGISTRATION_ERROR_CODES } from '../../protocol/index.ts';
 import { SERVER_ERROR_CODES } from '../../proxy-server/index.ts';
 import { AGENT_ERROR_CODES } from '../../proxy-agent/index.ts';
 import { SANDBOX_ERROR_CODES } from '../../sandbox/index.ts';
@@ -23,6 +23,7 @@ describe.each([
   { prefix: 'PROTO_ERR_', codes: PROTOCOL_ERROR_CODES as readonly string[] },
   { prefix: 'SERVER_ERR_', codes: SERVER_ERROR_CODES as readonly string[] },
   { prefix: 'AGENT_ERR_', codes: AGENT_ERROR_CODES as readonly string[] },
+  { prefix: 'REG_ERR_', codes: REGISTRATION_ERROR_CODES as readonly string[] },
 ])('error codes $prefix', ({ prefix, codes }) => {
   it('are each documented in the README error table', () => {
     expect(codes.filter((c) => !documentedCodes(prefix).includes(c))).toEqual([]);

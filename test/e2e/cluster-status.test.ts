@@ -1,6 +1,14 @@
 // ManagedCluster status read by the hub through the tunnel: real hub and spoke control planes,
-// a real proxy-server and agents (the tunnel rig), the status controller in this process.
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+// a real proxy-server and agents (the tunnel rig), the status controller in this process. The
+// controller reaches the spoke only through the agent API, as the hub controllers' identity
+// (bound to cluster-admin on the spoke, as join does); it holds no spoke credentials.
+import {
+  AuthenticationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type V1Node,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 
 import {
@@ -13,12 +21,20 @@ import {
 } from '../../hub/api/index.ts';
 import { createClusterStatusController } from '../../hub/controllers/cluster-status/index.ts';
 import { installCrds } from '../../hub/kube/index.ts';
+import { HUB_CONTROLLER_IDENTITY, HUB_CONTROLLERS_SPOKE_GROUP } from '../../proxy-server/index.ts';
 import { eventually } from '../framework/kubectl.ts';
-import { startTunnelRig } from '../framework/tunnel-rig.ts';
+import {
+  controllerRig,
+  failOnReconcileErrors,
+  grantSpoke,
+  type SpokeGrants,
+} from './controller-rig.ts';
 
 const hubPlane = inject('hub');
 const spokePlane = inject('spoke1');
 const CLUSTER = 'spoke1';
+const suffix = Date.now().toString(36);
+const NODE = `spokelink-status-node-${suffix}`;
 
 function kubeConfig(path: string): KubeConfig {
   const kc = new KubeConfig();
@@ -31,8 +47,10 @@ const spoke = kubeConfig(spokePlane.kubeconfigPath);
 const hubObjects = hub.makeApiClient(CustomObjectsApi);
 const spokeObjects = spoke.makeApiClient(CustomObjectsApi);
 let created: [KubeConfig, string[]][] = [];
+let grants: SpokeGrants | undefined;
 
 beforeAll(async () => {
+  grants = await grantSpoke(spokePlane, suffix);
   const [onHub, onSpoke] = await Promise.all([
     installCrds(hub, hubCrds()),
     installCrds(spoke, spokeCrds()),
@@ -44,6 +62,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await grants?.remove();
   // Leave the planes as we found them: CRDs this file created go (with their objects).
   const { ApiextensionsV1Api } = await import('@kubernetes/client-node');
   for (const [kc, names] of created) {
@@ -64,6 +83,30 @@ afterAll(async () => {
     }
   }
 });
+
+/** A Node object with this status (no kubelet will ever report for it). */
+async function createNode(
+  name: string,
+  unschedulable: boolean,
+  capacity: Record<string, string>,
+  allocatable: Record<string, string>,
+): Promise<void> {
+  const core = spoke.makeApiClient(CoreV1Api);
+  const status = { capacity, allocatable };
+  const node: V1Node = await core.createNode({
+    body: { metadata: { name }, spec: { unschedulable }, status },
+  });
+  // Create keeps a node's status; should a release drop it, write it through the subresource.
+  if (node.status?.capacity?.['cpu'] === undefined)
+    await core.replaceNodeStatus({ name, body: { ...node, status } });
+}
+
+async function deleteNode(name: string): Promise<void> {
+  await spoke
+    .makeApiClient(CoreV1Api)
+    .deleteNode({ name })
+    .catch(() => undefined);
+}
 
 async function managedCluster(): Promise<ManagedCluster> {
   return (await hubObjects.getClusterCustomObject({
@@ -99,6 +142,24 @@ async function availableBecomes(status: string, timeoutMs: number) {
 
 describe('ManagedCluster status through the tunnel', () => {
   it('reports Available, version and claims, Unknown when the tunnel is lost, Available again', async () => {
+    if (grants === undefined) throw new Error('beforeAll did not prepare the spoke');
+    const rigCluster = {
+      name: CLUSTER,
+      kubeApiserver: new URL(spokePlane.server).host,
+      agentApi: grants.agentApi,
+    };
+    const rig = await controllerRig(hubPlane, [rigCluster]);
+    const controller = createClusterStatusController({
+      hub,
+      server: rig.server,
+      spokeKubeConfig: (name) => rig.server.spokeKubeConfig(name, HUB_CONTROLLER_IDENTITY),
+      // Only the ManagedCluster watch can notice the new cluster: no resync during the test.
+      intervalMs: 3_600_000,
+      onError: failOnReconcileErrors(),
+    });
+    controller.start();
+    onTestFinished(() => controller.stop());
+
     await hubObjects.createClusterCustomObject({
       group: CLUSTER_GROUP,
       version: 'v1',
@@ -121,20 +182,6 @@ describe('ManagedCluster status through the tunnel', () => {
         .catch(() => {});
     });
 
-    const rigCluster = { name: CLUSTER, kubeApiserver: new URL(spokePlane.server).host };
-    const rig = await startTunnelRig({ transport: 'grpc', clusters: [rigCluster] });
-    const errors: string[] = [];
-    onTestFinished(() => expect(errors).toEqual([]));
-    const controller = createClusterStatusController({
-      hub,
-      server: rig.server,
-      spokeCredentials: (name) => (name === CLUSTER ? spoke : undefined),
-      intervalMs: 2_000,
-      onError: (cluster, err) => errors.push(`${cluster}: ${String(err)}`),
-    });
-    controller.start();
-    onTestFinished(() => controller.stop());
-
     const { mc } = await availableBecomes('True', 30_000);
     expect(conditionOf(mc, T.HubAccepted)).toMatchObject({
       status: 'True',
@@ -146,12 +193,25 @@ describe('ManagedCluster status through the tunnel', () => {
     });
     expect(conditionOf(mc, T.Available)?.reason).toBe(R.ManagedClusterAvailable);
     expect(mc.status?.version?.kubernetes).toBe('v1.36.3');
+    // The spoke has no nodes (no kubelet): no capacity, as OCM with no nodes to sum.
+    expect(mc.status?.capacity).toBeUndefined();
     const kubeSystem = await spoke.makeApiClient(CoreV1Api).readNamespace({ name: 'kube-system' });
     expect(mc.status?.clusterClaims).toEqual(
       expect.arrayContaining([
         { name: 'id.k8s.io', value: kubeSystem.metadata?.uid },
         { name: 'kubeversion.open-cluster-management.io', value: 'v1.36.3' },
       ]),
+    );
+
+    // The controller's view of the spoke: client-node through the agent API, as the hub
+    // controllers' identity (the spoke says who it is talking to).
+    const asController = rig.server.spokeKubeConfig(CLUSTER, HUB_CONTROLLER_IDENTITY);
+    const review = await asController
+      .makeApiClient(AuthenticationV1Api)
+      .createSelfSubjectReview({ body: {} });
+    expect(review.status?.userInfo?.username).toBe('spokelink:hub:system:spokelink:hub-controller');
+    expect(review.status?.userInfo?.groups).toEqual(
+      expect.arrayContaining([HUB_CONTROLLERS_SPOKE_GROUP, 'system:authenticated']),
     );
 
     // A claim made on the spoke reaches the hub.
@@ -182,6 +242,17 @@ describe('ManagedCluster status through the tunnel', () => {
       value: 'eu-west',
     });
 
+    // A node appears (a Node object is real API data even without a kubelet): its capacity
+    // and allocatable are summed into the status; a cordoned one counts in capacity only.
+    await createNode(NODE, false, { cpu: '4', memory: '8Gi', pods: '110' }, { cpu: '3500m' });
+    onTestFinished(() => deleteNode(NODE));
+    await createNode(`${NODE}-b`, true, { cpu: '2', memory: '4Gi' }, { cpu: '2' });
+    onTestFinished(() => deleteNode(`${NODE}-b`));
+    await controller.reconcile(CLUSTER);
+    const sized = await managedCluster();
+    expect(sized.status?.capacity).toEqual({ cpu: '6', memory: '12Gi', pods: '110' });
+    expect(sized.status?.allocatable).toEqual({ cpu: '3500m' });
+
     // The agent goes: Unknown within 5 s, still joined.
     const [agent] = rig.agents.get(CLUSTER) ?? [];
     await agent?.close();
@@ -194,6 +265,8 @@ describe('ManagedCluster status through the tunnel', () => {
     await rig.addAgent(rigCluster, 'a1');
     await availableBecomes('True', 10_000);
     await controller.stop();
-    await rig.assertIdle();
+    // Its agent-api connections are pooled (keep-alive) until the proxy-server closes them.
+    await rig.server.close();
+    expect(rig.server.stats()).toEqual({ agents: 0, openStreams: 0, pendingDials: 0 });
   });
 });

@@ -28,6 +28,7 @@ function fixture(accepted: boolean) {
       cluster = structuredClone(next);
       return true;
     },
+    patchLabels: async () => true,
   };
   const agents: { cluster: string }[] = [];
   const claim = { apiVersion: 'cluster.open-cluster-management.io/v1alpha1', kind: 'ClusterClaim' };
@@ -46,18 +47,27 @@ function fixture(accepted: boolean) {
     ],
   };
   let clock = new Date('2026-01-01T00:00:00Z');
+  let notify: ((name: string) => void) | undefined;
   const controller = createClusterStatusController({
     hub: new KubeConfig(),
-    server: { agents: () => agents, dial: () => Promise.reject(new Error('no dials here')) },
-    spokeCredentials: () => new KubeConfig(),
+    server: { agents: () => agents },
+    spokeKubeConfig: () => new KubeConfig(),
     store,
     probe: async () => probe,
     now: () => clock,
+    intervalMs: 3_600_000,
+    watch: (onChange) => {
+      notify = onChange;
+      return { stop: async () => undefined };
+    },
   });
   return {
     controller,
     writes,
     agents,
+    /** What the ManagedCluster watch reports. */
+    changed: (name: string) => notify?.(name),
+    setCluster: (next: ManagedCluster) => (cluster = next),
     get cluster() {
       return cluster;
     },
@@ -143,6 +153,41 @@ describe('cluster status reconcile', () => {
     await f.controller.reconcile('c1');
     expect(f.writes).toEqual([]);
     expect(condition(f.cluster, T.Available)).toBeUndefined();
+  });
+
+  it('reports node capacity and allocatable, keeping keys other controllers wrote', async () => {
+    const f = fixture(true);
+    f.agents.push({ cluster: 'c1' });
+    f.setCluster({
+      ...f.cluster,
+      status: { capacity: { socket_worker: '2' }, allocatable: { cpu: '1' } },
+    });
+    f.setProbe({
+      reached: true,
+      readyz: 200,
+      resources: { capacity: { cpu: '8', memory: '32Gi' }, allocatable: { cpu: '7500m' } },
+    });
+    await f.controller.reconcile('c1');
+    expect(f.cluster.status?.capacity).toEqual({ socket_worker: '2', cpu: '8', memory: '32Gi' });
+    expect(f.cluster.status?.allocatable).toEqual({ cpu: '7500m' });
+
+    // No nodes (no resources in the probe): left as they are.
+    f.setProbe({ reached: true, readyz: 200 });
+    await f.controller.reconcile('c1');
+    expect(f.cluster.status?.capacity).toEqual({ socket_worker: '2', cpu: '8', memory: '32Gi' });
+  });
+
+  it('reconciles a cluster as soon as the watch reports it, not at the next resync', async () => {
+    const f = fixture(true);
+    f.controller.start();
+    try {
+      await expect.poll(() => condition(f.cluster, T.HubAccepted)?.status).toBe('True');
+      f.setCluster({ ...f.cluster, spec: { hubAcceptsClient: false } });
+      f.changed('c1');
+      await expect.poll(() => condition(f.cluster, T.HubAccepted)?.status).toBe('False');
+    } finally {
+      await f.controller.stop();
+    }
   });
 
   it('reconciles a cluster when its agents come or go', async () => {

@@ -3,13 +3,7 @@ export {
   createClusterStatusController,
   type ClusterStatusController,
   type ClusterStatusControllerOptions,
-  type TunnelServer,
 } from './controller.ts';
+export { sumNodeResources, type NodeResources, type NodeSummary } from './node-resources.ts';
 export { probeSpoke } from './spoke-probe.ts';
-export {
-  claimsFor,
-  decideStatus,
-  setCondition,
-  type Observation,
-  type SpokeProbe,
-} from './status-decision.ts';
+export { claimsFor, decideStatus, type Observation, type SpokeProbe } from './status-decision.ts';

@@ -1,31 +1,62 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 
 import { CLUSTER_GROUP, type ClusterClaim } from '../../api/index.ts';
-import { tunnelGet, type TunnelDialer } from '../../kube/index.ts';
+import { describeError, kubeGet } from '../../kube/index.ts';
+import { sumNodeResources, type NodeResources, type NodeSummary } from './node-resources.ts';
 import type { SpokeProbe } from './status-decision.ts';
 
 const CLAIMS_PATH = `/apis/${CLUSTER_GROUP}/v1alpha1/clusterclaims`;
+/** Nodes per page: a node object with its image list is several KiB. */
+const NODES_PAGE_SIZE = 100;
+/** Pages read at most (10 000 nodes); a larger cluster reports no resources. */
+const MAX_NODE_PAGES = 100;
+
+function parse<T>(body: string): T | undefined {
+  try {
+    return JSON.parse(body) as T;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
- * Probes `cluster`'s API server through the tunnel with the spoke's own credentials: /readyz,
- * and when that answers 200 also /version, the kube-system namespace and the ClusterClaims
- * (in parallel, one tunnel stream each). Never rejects: failures to reach the spoke resolve to
- * `{ reached: false }` with the error's message (no payload bytes).
+ * Every node, page by page, summed; undefined when the spoke has no nodes or they cannot all be
+ * read (e.g. the controllers' group is not bound yet): resources are then left as they are.
  */
-export async function probeSpoke(
-  dialer: TunnelDialer,
-  cluster: string,
-  spoke: KubeConfig,
-  timeoutMs: number,
-): Promise<SpokeProbe> {
-  const get = (path: string) => tunnelGet(dialer, cluster, spoke, path, timeoutMs);
+async function nodeResources(spoke: KubeConfig, timeoutMs: number) {
+  const nodes: NodeSummary[] = [];
+  let next: string | undefined = '';
+  for (let page = 0; next !== undefined; page++) {
+    if (page === MAX_NODE_PAGES) return undefined;
+    const query = `?limit=${NODES_PAGE_SIZE}${next === '' ? '' : `&continue=${encodeURIComponent(next)}`}`;
+    const answer = await kubeGet(spoke, `/api/v1/nodes${query}`, { timeoutMs });
+    if (answer.status !== 200) return undefined;
+    const list = parse<{ items?: NodeSummary[]; metadata?: { continue?: string } }>(answer.body);
+    if (list === undefined) return undefined;
+    nodes.push(...(list.items ?? []));
+    next = list.metadata?.continue || undefined;
+  }
+  return sumNodeResources(nodes);
+}
+
+/**
+ * Probes a spoke's API server through `spoke` (the hub controllers' `SpokeKubeConfig`: the
+ * tunnel, the agent API, the controllers' identity): /readyz, and when that answers 200 also
+ * /version, the kube-system namespace, the ClusterClaims and the nodes (in parallel; each
+ * request bounded by `timeoutMs`). Never rejects: failing to reach the spoke resolves to
+ * `{ reached: false }` with the cause's message (no payload bytes); a read the spoke refuses
+ * (e.g. 403 before the controllers' group is bound) only leaves its part out.
+ */
+export async function probeSpoke(spoke: KubeConfig, timeoutMs: number): Promise<SpokeProbe> {
+  const get = (path: string) => kubeGet(spoke, path, { timeoutMs });
   try {
     const readyz = await get('/readyz');
     if (readyz.status !== 200) return { reached: true, readyz: readyz.status };
-    const [version, kubeSystem, claims] = await Promise.all([
+    const [version, kubeSystem, claims, resources] = await Promise.all([
       get('/version'),
       get('/api/v1/namespaces/kube-system'),
       get(CLAIMS_PATH),
+      nodeResources(spoke, timeoutMs).catch(() => undefined),
     ]);
     const probe: {
       reached: true;
@@ -33,6 +64,7 @@ export async function probeSpoke(
       kubernetesVersion?: string;
       kubeSystemUid?: string;
       claims?: ClusterClaim[];
+      resources?: NodeResources;
     } = { reached: true, readyz: 200 };
     if (version.status === 200) {
       const gitVersion = parse<{ gitVersion?: unknown }>(version.body)?.gitVersion;
@@ -42,19 +74,11 @@ export async function probeSpoke(
       const uid = parse<{ metadata?: { uid?: unknown } }>(kubeSystem.body)?.metadata?.uid;
       if (typeof uid === 'string') probe.kubeSystemUid = uid;
     }
-    if (claims.status === 200)
-      probe.claims = parse<{ items?: ClusterClaim[] }>(claims.body)?.items ?? [];
-    else probe.claims = [];
+    probe.claims =
+      claims.status === 200 ? (parse<{ items?: ClusterClaim[] }>(claims.body)?.items ?? []) : [];
+    if (resources !== undefined) probe.resources = resources;
     return probe;
   } catch (err: unknown) {
-    return { reached: false, error: err instanceof Error ? err.message : String(err) };
-  }
-}
-
-function parse<T>(body: string): T | undefined {
-  try {
-    return JSON.parse(body) as T;
-  } catch {
-    return undefined;
+    return { reached: false, error: describeError(err) };
   }
 }

@@ -11,6 +11,8 @@ import {
   type ManagedClusterClaim,
   type ManagedClusterStatus,
 } from '../../api/index.ts';
+import { setCondition } from '../../kube/index.ts';
+import type { NodeResources } from './node-resources.ts';
 
 /** What one probe of a spoke through the tunnel found. */
 export type SpokeProbe =
@@ -24,6 +26,8 @@ export type SpokeProbe =
       readonly kubeSystemUid?: string;
       /** The spoke's ClusterClaim objects (empty when the CRD is missing). */
       readonly claims?: readonly ClusterClaim[];
+      /** Capacity and allocatable summed over the spoke's nodes; absent without nodes. */
+      readonly resources?: NodeResources;
     }
   | { readonly reached: false; readonly error: string };
 
@@ -33,25 +37,6 @@ export interface Observation {
   readonly connected: boolean;
   /** Present only when connected and the cluster is accepted. */
   readonly probe?: SpokeProbe;
-}
-
-/** `conditions` with `next` set: lastTransitionTime kept unless the status changed. */
-export function setCondition(
-  conditions: readonly Condition[],
-  next: Omit<Condition, 'lastTransitionTime'>,
-  now: Date,
-): Condition[] {
-  const previous = conditions.find((c) => c.type === next.type);
-  const lastTransitionTime =
-    previous !== undefined && previous.status === next.status
-      ? previous.lastTransitionTime
-      : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const merged: Condition = { ...next, lastTransitionTime };
-  if (previous?.observedGeneration !== undefined && next.observedGeneration === undefined)
-    merged.observedGeneration = previous.observedGeneration;
-  return previous === undefined
-    ? [...conditions, merged]
-    : conditions.map((c) => (c.type === next.type ? merged : c));
 }
 
 /**
@@ -88,6 +73,9 @@ const R = ManagedClusterReasons;
  *   through the tunnel; False when /readyz answers anything else; Unknown when no agent is
  *   connected or the spoke cannot be reached through it. Never True otherwise.
  * - version and clusterClaims follow each successful probe and are kept otherwise.
+ * - capacity and allocatable: the node sums of a successful probe, merged over what is there,
+ *   so keys other controllers write (OCM's `socket_*`/`core_*`) stay; left as they are when the
+ *   spoke has no nodes or they could not be read.
  */
 export function decideStatus(
   cluster: ManagedCluster,
@@ -182,6 +170,12 @@ export function decideStatus(
   if (observation.connected && probe?.reached === true && probe.readyz === 200) {
     if (probe.kubernetesVersion) status.version = { kubernetes: probe.kubernetesVersion };
     status.clusterClaims = claimsFor(probe);
+    if (probe.resources !== undefined) {
+      const { capacity, allocatable } = probe.resources;
+      if (Object.keys(capacity).length > 0) status.capacity = { ...status.capacity, ...capacity };
+      if (Object.keys(allocatable).length > 0)
+        status.allocatable = { ...status.allocatable, ...allocatable };
+    }
   }
   return status;
 }

@@ -1,0 +1,264 @@
+/**
+ * `spokelink hub`, assembled: the proxy-server (agent listeners, frontends, the cluster
+ * gateway, the registration API) with agent admission from the hub's ManagedClusters, and the
+ * hub controllers (registration: approve/sign/set up; more join as they land). The PKI comes
+ * from the hub's Secrets (`spokelink init` made them).
+ *
+ * Components can run apart (`components`): the proxy-server on every replica, the controllers
+ * on one (Lease leader election when enabled).
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+import type { KubeConfig } from '@kubernetes/client-node';
+
+import {
+  HUB_CONTROLLER_IDENTITY,
+  type ListenOptions,
+  type ProxyServer,
+  type RegistrationBackend,
+  startProxyServer,
+} from '../../proxy-server/index.ts';
+import { createClusterProxyAddOnController } from '../controllers/cluster-proxy-addon/index.ts';
+import { createClusterStatusController } from '../controllers/cluster-status/index.ts';
+import { createLeaderElector } from '../leader-election/index.ts';
+import { HUB_NAMESPACE } from '../registration/constants.ts';
+import type { TunnelEndpoints } from '../../protocol/index.ts';
+import { type ClusterAdmission, startClusterAdmission } from '../registration/cluster-admission.ts';
+import { ensureHubPki, type HubPki } from '../registration/hub-pki.ts';
+import { gatewayHubOptionsOf, hubClientCa } from '../registration/hub-gateway-options.ts';
+import {
+  type RegistrationController,
+  startRegistrationController,
+} from '../registration/registration-controller.ts';
+import { createRegistrationService } from '../registration/registration-service.ts';
+
+/** Options of {@link startHub}. */
+export interface HubOptions {
+  /** The hub API server, with credentials for everything the hub does. */
+  readonly hub: KubeConfig;
+  /** Which parts run here; default both. */
+  readonly components?: { readonly proxyServer?: boolean; readonly controllers?: boolean };
+  /** The host agents dial (advertised at discovery); default the bind host. */
+  readonly advertiseHost?: string;
+  /** Listeners of the proxy-server; port 0 picks a free port. */
+  readonly listen?: {
+    readonly host?: string;
+    readonly agentGrpc?: number;
+    readonly agentWebSocket?: number;
+    readonly frontendGrpc?: number;
+    readonly registration?: number;
+    readonly gateway?: number;
+    readonly health?: number;
+  };
+  /** New clusters are accepted at registration; default false. */
+  readonly autoAccept?: boolean;
+  /**
+   * Lease leader election for the controllers (several replicas may run); default true. When
+   * false the controllers simply run here (one replica only).
+   */
+  readonly leaderElection?: boolean;
+  /** The Lease's timings, ms (tests shorten them); defaults are client-go's 15 s / 10 s / 2 s. */
+  readonly leaseTimings?: {
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
+  /** Lifetime of agent certificates, seconds; default 30 days. */
+  readonly agentCertSeconds?: number;
+  readonly serverId?: string;
+  /** Called with failures the hub retries on its own. */
+  readonly onError?: (what: string, err: unknown) => void;
+  readonly log?: (message: string) => void;
+}
+
+/** A running hub. `close()` stops everything; idempotent. */
+export interface Hub {
+  readonly server: ProxyServer | undefined;
+  readonly pki: HubPki;
+  readonly admission: ClusterAdmission;
+  /** Whether this replica runs the controllers now. */
+  isLeader(): boolean;
+  /** Where agents and users reach the proxy-server. */
+  readonly endpoints: {
+    readonly registration?: string;
+    readonly gateway?: string;
+    readonly tunnel: TunnelEndpoints;
+  };
+  close(): Promise<void>;
+}
+
+function portOf(address: string | undefined): string | undefined {
+  if (address === undefined) return undefined;
+  const match = /:(\d+)(\/.*)?$/.exec(address);
+  return match?.[1];
+}
+
+/** Starts the hub; rejects (having stopped what it started) when a part cannot start. */
+export async function startHub(options: HubOptions): Promise<Hub> {
+  const runProxy = options.components?.proxyServer ?? true;
+  const runControllers = options.components?.controllers ?? true;
+  const onError = options.onError ?? (() => undefined);
+  const host = options.listen?.host ?? '127.0.0.1';
+  const advertise = options.advertiseHost ?? (host === '0.0.0.0' ? '127.0.0.1' : host);
+  const pki = await ensureHubPki(options.hub, { serverNames: [advertise], readOnly: true });
+  const stoppers: (() => Promise<void>)[] = [];
+  let server: ProxyServer | undefined;
+  let controller: RegistrationController | undefined;
+  let isLeading = false;
+  try {
+    const admission = await startClusterAdmission({
+      hub: options.hub,
+      onRevoked: (cluster, reason) => server?.disconnectCluster(cluster, reason),
+      onChange: (cluster) => {
+        const name = cluster.metadata?.name;
+        if (name !== undefined) controller?.clusterChanged(name);
+      },
+      onError: (err) => onError('ManagedCluster watch', err),
+    });
+    stoppers.push(() => admission.stop());
+
+    let tunnel: TunnelEndpoints = {};
+    if (runProxy) {
+      const backend: RegistrationBackend = createRegistrationService({
+        hub: options.hub,
+        caBundle: pki.ca.certPem,
+        tunnel: () => tunnel,
+        autoAccept: options.autoAccept ?? false,
+        ...(options.agentCertSeconds === undefined
+          ? {}
+          : { certSeconds: options.agentCertSeconds }),
+        clusterOf: (name) => admission.get(name),
+        onCsrCreated: (name) => void controller?.csrChanged(name),
+      });
+      const at = (port: number | undefined, fallback: number): ListenOptions => ({
+        host,
+        port: port ?? fallback,
+      });
+      const listen = options.listen ?? {};
+      const clientCaPem = await hubClientCa(options.hub);
+      server = await startProxyServer({
+        ...(options.serverId === undefined ? {} : { serverId: options.serverId }),
+        tls: { certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, caPem: pki.ca.certPem },
+        listen: {
+          agentGrpc: at(listen.agentGrpc, 8091),
+          agentWebSocket: at(listen.agentWebSocket, 8098),
+          frontendGrpc: at(listen.frontendGrpc, 8090),
+          frontendWebSocket: false,
+          connect: false,
+          health: at(listen.health, 8092),
+        },
+        registration: { listen: at(listen.registration, 8099), backend },
+        gateway: {
+          listen: at(listen.gateway, 8443),
+          hub: gatewayHubOptionsOf(options.hub),
+          ...(clientCaPem === undefined ? {} : { clientCaPem }),
+          cert: { certPem: pki.gateway.certPem, keyPem: pki.gateway.keyPem },
+        },
+        admitAgent: (identity) => admission.admit(identity),
+      });
+      const running = server;
+      stoppers.push(() => running.close());
+      const grpcPort = portOf(server.addresses.agentGrpc);
+      const wsPort = portOf(server.addresses.agentWebSocket);
+      tunnel = {
+        ...(grpcPort === undefined ? {} : { grpc: `${advertise}:${grpcPort}` }),
+        ...(wsPort === undefined ? {} : { websocket: `${advertise}:${wsPort}` }),
+      };
+    }
+    if (runControllers) {
+      /** Starts every controller; resolves with their stop. */
+      const startControllers = async (): Promise<() => Promise<void>> => {
+        const started = await startRegistrationController({
+          hub: options.hub,
+          ca: pki.ca,
+          clusterOf: (name) => admission.get(name),
+          clusters: () => admission.list(),
+          ...(options.agentCertSeconds === undefined
+            ? {}
+            : { certSeconds: options.agentCertSeconds }),
+          onError,
+        });
+        controller = started;
+        const stops: (() => Promise<void>)[] = [() => started.stop()];
+        // The status and add-on controllers read spokes through this replica's tunnels.
+        const tunnel = server;
+        if (tunnel !== undefined) {
+          const spokeKubeConfig = (cluster: string) =>
+            tunnel.spokeKubeConfig(cluster, HUB_CONTROLLER_IDENTITY);
+          const status = createClusterStatusController({
+            hub: options.hub,
+            server: tunnel,
+            spokeKubeConfig,
+            onError: (cluster, err) => onError(`cluster status ${cluster ?? ''}`.trim(), err),
+          });
+          const addOn = createClusterProxyAddOnController({
+            hub: options.hub,
+            server: tunnel,
+            spokeKubeConfig,
+            onError: (cluster, err) => onError(`cluster-proxy add-on ${cluster ?? ''}`.trim(), err),
+          });
+          status.start();
+          addOn.start();
+          stops.push(
+            () => status.stop(),
+            () => addOn.stop(),
+          );
+        }
+        isLeading = true;
+        return async () => {
+          isLeading = false;
+          controller = undefined;
+          await Promise.all(stops.map((stop) => stop()));
+        };
+      };
+      if (options.leaderElection === false) {
+        stoppers.push(await startControllers());
+      } else {
+        let stopTerm: (() => Promise<void>) | undefined;
+        const elector = createLeaderElector({
+          kubeConfig: options.hub,
+          namespace: HUB_NAMESPACE,
+          name: 'spokelink-hub-controllers',
+          identity: `${hostname()}_${randomUUID()}`,
+          ...(options.leaseTimings ?? {}),
+          onStartedLeading: async () => {
+            stopTerm = await startControllers();
+          },
+          onStoppedLeading: async () => {
+            const stop = stopTerm;
+            stopTerm = undefined;
+            await stop?.();
+          },
+        });
+        elector.start();
+        stoppers.push(() => elector.stop());
+      }
+    }
+    const registrationPort = portOf(server?.addresses.registration);
+    const gatewayPort = portOf(server?.addresses.gateway);
+    let closing: Promise<void> | undefined;
+    return {
+      server,
+      pki,
+      admission,
+      isLeader: () => isLeading,
+      endpoints: {
+        ...(registrationPort === undefined
+          ? {}
+          : { registration: `https://${advertise}:${registrationPort}` }),
+        ...(gatewayPort === undefined ? {} : { gateway: `https://${advertise}:${gatewayPort}` }),
+        tunnel,
+      },
+      close() {
+        closing ??= (async () => {
+          for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+        })();
+        return closing;
+      },
+    };
+  } catch (err: unknown) {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    throw err;
+  }
+}

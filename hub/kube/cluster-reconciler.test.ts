@@ -1,0 +1,106 @@
+// The cluster controllers' shared loop with fake triggers: coalescing per cluster, the watch,
+// agent presence, a failed first list tried again, stop.
+import { describe, expect, it } from 'vitest';
+
+import { createClusterReconciler, type ClusterReconcilerOptions } from './cluster-reconciler.ts';
+
+function fixture(overrides: Partial<ClusterReconcilerOptions> = {}) {
+  const runs: string[] = [];
+  const connected = new Set<string>();
+  let notify: ((name: string) => void) | undefined;
+  let release: (() => void) | undefined;
+  let isBlocking = false;
+  const reconciler = createClusterReconciler({
+    reconcileOnce: async (name) => {
+      runs.push(name);
+      if (isBlocking) await new Promise<void>((resolve) => (release = resolve));
+      return false;
+    },
+    listClusters: async () => ['c1'],
+    connectedClusters: () => connected,
+    watch: (onChange) => {
+      notify = onChange;
+      return { stop: async () => undefined };
+    },
+    intervalMs: 3_600_000,
+    agentPollMs: 10,
+    ...overrides,
+  });
+  return {
+    reconciler,
+    runs,
+    connected,
+    changed: (name: string) => notify?.(name),
+    block: () => (isBlocking = true),
+    unblock: () => {
+      isBlocking = false;
+      release?.();
+    },
+  };
+}
+
+describe('cluster reconciler', () => {
+  it('coalesces requests for a cluster while one runs: one more run after it', async () => {
+    const f = fixture();
+    f.block();
+    const first = f.reconciler.reconcile('c1');
+    await expect.poll(() => f.runs).toEqual(['c1']);
+    void f.reconciler.reconcile('c1');
+    void f.reconciler.reconcile('c1');
+    f.unblock();
+    await first;
+    expect(f.runs).toEqual(['c1', 'c1']);
+  });
+
+  it('runs again at once when reconcileOnce asks for it (a conflict)', async () => {
+    let conflicts = 2;
+    const runs: string[] = [];
+    const reconciler = createClusterReconciler({
+      reconcileOnce: async (name) => {
+        runs.push(name);
+        return conflicts-- > 0;
+      },
+      listClusters: async () => [],
+      connectedClusters: () => new Set(),
+    });
+    await reconciler.reconcile('c1');
+    expect(runs).toEqual(['c1', 'c1', 'c1']);
+  });
+
+  it('reconciles on start, on watch events and when agents come or go', async () => {
+    const f = fixture();
+    f.reconciler.start();
+    try {
+      await expect.poll(() => f.runs).toEqual(['c1']);
+      f.changed('c2');
+      await expect.poll(() => f.runs).toEqual(['c1', 'c2']);
+      f.connected.add('c3');
+      await expect.poll(() => f.runs).toEqual(['c1', 'c2', 'c3']);
+      f.connected.delete('c3');
+      await expect.poll(() => f.runs).toEqual(['c1', 'c2', 'c3', 'c3']);
+    } finally {
+      await f.reconciler.stop();
+    }
+    f.changed('c4');
+    expect(f.runs).toEqual(['c1', 'c2', 'c3', 'c3']);
+  });
+
+  it('lists again soon after a failed list, reporting the failure', async () => {
+    let failures = 1;
+    const errors: unknown[] = [];
+    const f = fixture({
+      listClusters: async () => {
+        if (failures-- > 0) throw new Error('HTTP 429');
+        return ['c1'];
+      },
+      onError: (name, err) => errors.push([name, (err as Error).message]),
+    });
+    f.reconciler.start();
+    try {
+      await expect.poll(() => f.runs, { timeout: 5_000 }).toEqual(['c1']);
+      expect(errors).toEqual([[undefined, 'HTTP 429']]);
+    } finally {
+      await f.reconciler.stop();
+    }
+  });
+});

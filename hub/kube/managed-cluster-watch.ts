@@ -1,0 +1,91 @@
+import {
+  ADD,
+  CustomObjectsApi,
+  DELETE,
+  ERROR,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  UPDATE,
+  makeInformer,
+} from '@kubernetes/client-node';
+
+import { CLUSTER_GROUP } from '../api/index.ts';
+
+/** Delay before a failed watch is listed and watched again, in ms. */
+export const WATCH_RESTART_DELAY_MS = 2_000;
+const PATH = `/apis/${CLUSTER_GROUP}/v1/managedclusters`;
+
+/** A running watch; `stop()` is idempotent and resolves once the watch request is aborted. */
+export interface ClusterWatch {
+  stop(): Promise<void>;
+}
+
+/** Handlers of {@link watchManagedClusters}. */
+export interface ClusterWatchHandlers {
+  /**
+   * A cluster appeared (including those the first list finds), its spec changed
+   * (`metadata.generation`), or it was deleted. Status and label writes are not reported: the
+   * controllers write those themselves.
+   */
+  readonly onChange: (name: string) => void;
+  /** A list or watch failed; the watch restarts after {@link WATCH_RESTART_DELAY_MS}. */
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * Lists and watches the hub's ManagedClusters (a @kubernetes/client-node informer) and reports
+ * changes by name. The library's informer re-watches from the last resourceVersion and lists
+ * again when that is too old (410); on any other error it stops, so this one starts it again
+ * after a delay, until stopped. Events arrive in the order the API server sent them.
+ */
+export function watchManagedClusters(
+  hub: KubeConfig,
+  handlers: ClusterWatchHandlers,
+  restartDelayMs = WATCH_RESTART_DELAY_MS,
+): ClusterWatch {
+  const api = hub.makeApiClient(CustomObjectsApi);
+  const list = async () =>
+    (await api.listClusterCustomObject({
+      group: CLUSTER_GROUP,
+      version: 'v1',
+      plural: 'managedclusters',
+    })) as KubernetesListObject<KubernetesObject>;
+  // Only names and generations are read: the generic object type is enough.
+  const informer = makeInformer<KubernetesObject>(hub, PATH, list);
+  const generations = new Map<string, number | undefined>();
+  let isStopped = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const seen = (cluster: KubernetesObject, isDeleted: boolean): void => {
+    const name = cluster.metadata?.name;
+    if (name === undefined || isStopped) return;
+    const generation = cluster.metadata?.generation;
+    const isNew = !generations.has(name);
+    const hasChanged = isNew || isDeleted || generations.get(name) !== generation;
+    if (isDeleted) generations.delete(name);
+    else generations.set(name, generation);
+    if (hasChanged) handlers.onChange(name);
+  };
+  const restart = (err: unknown): void => {
+    if (isStopped) return;
+    handlers.onError?.(err);
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (!isStopped) informer.start().catch(restart);
+    }, restartDelayMs);
+    timer.unref();
+  };
+  informer.on(ADD, (cluster) => seen(cluster, false));
+  informer.on(UPDATE, (cluster) => seen(cluster, false));
+  informer.on(DELETE, (cluster) => seen(cluster, true));
+  informer.on(ERROR, restart);
+  informer.start().catch(restart);
+  return {
+    async stop() {
+      isStopped = true;
+      clearTimeout(timer);
+      await informer.stop();
+    },
+  };
+}
