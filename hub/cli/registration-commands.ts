@@ -8,18 +8,11 @@ import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import {
-  CertificatesV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { type Command, InvalidArgumentError } from 'commander';
 
 import { publicKeyHashSha256 } from '../../certs/index.ts';
-import { CLUSTER_GROUP, hubCrds } from '../api/index.ts';
+import { hubCrds } from '../api/index.ts';
 import { apiStatus, installCrds } from '../kube/index.ts';
 import {
   applyJoin,
@@ -29,12 +22,8 @@ import {
   verifyHub,
 } from '../join/join-cluster.ts';
 import { BootstrapTokens } from '../registration/bootstrap-tokens.ts';
-import {
-  AGENT_SIGNER_NAME,
-  CLUSTER_NAME_LABEL,
-  HUB_INFO_CONFIGMAP,
-  HUB_NAMESPACE,
-} from '../registration/constants.ts';
+import { acceptCluster, denyCluster } from '../registration/cluster-decisions.ts';
+import { HUB_INFO_CONFIGMAP, HUB_NAMESPACE } from '../registration/constants.ts';
 import { ensureHubNamespace, ensureHubPki } from '../registration/hub-pki.ts';
 import { resolveHubKubeconfig } from './get-command.ts';
 
@@ -76,54 +65,6 @@ async function hubInfo(hub: KubeConfig): Promise<{ registration: string } | unde
 
 function joinCommandLine(registration: string, token: string, caHash: string): string {
   return `spokelink join --hub ${registration} --token ${token} --ca-hash ${caHash} --cluster-name <cluster_name>`;
-}
-
-async function patchAccept(hub: KubeConfig, cluster: string, accept: boolean): Promise<void> {
-  const api = hub.makeApiClient(CustomObjectsApi);
-  await api.patchClusterCustomObject(
-    {
-      group: CLUSTER_GROUP,
-      version: 'v1',
-      plural: 'managedclusters',
-      name: cluster,
-      body: { spec: { hubAcceptsClient: accept } },
-    },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
-}
-
-/** Denies the pending agent CSRs of `cluster`; returns their names. */
-async function denyPendingCsrs(hub: KubeConfig, cluster: string): Promise<string[]> {
-  const api = hub.makeApiClient(CertificatesV1Api);
-  const list = await api.listCertificateSigningRequest({
-    labelSelector: `${CLUSTER_NAME_LABEL}=${cluster}`,
-  });
-  const denied: string[] = [];
-  for (const csr of list.items) {
-    if (csr.spec.signerName !== AGENT_SIGNER_NAME) continue;
-    const conditions = csr.status?.conditions ?? [];
-    if (conditions.length > 0 || (csr.status?.certificate ?? '') !== '') continue;
-    await api.replaceCertificateSigningRequestApproval({
-      name: csr.metadata?.name ?? '',
-      body: {
-        ...csr,
-        status: {
-          ...csr.status,
-          conditions: [
-            {
-              type: 'Denied',
-              status: 'True',
-              reason: 'DeniedByHubAdmin',
-              message: `spokelink deny ${cluster}`,
-              lastUpdateTime: new Date(),
-            },
-          ],
-        },
-      },
-    });
-    denied.push(csr.metadata?.name ?? '');
-  }
-  return denied;
 }
 
 function spokeKubeconfig(flag: string | undefined): KubeConfig {
@@ -291,8 +232,10 @@ export function registerRegistrationCommands(program: Command): void {
         try {
           const hub = resolveHubKubeconfig(opts.kubeconfig);
           for (const cluster of clusters) {
+            let denied: string[] = [];
             try {
-              await patchAccept(hub, cluster, verb === 'accept');
+              if (verb === 'accept') await acceptCluster(hub, cluster);
+              else denied = await denyCluster(hub, cluster);
             } catch (err: unknown) {
               if (apiStatus(err) === 404) {
                 fail(`there is no ManagedCluster "${cluster}" (has it run \`spokelink join\`?)`);
@@ -301,7 +244,6 @@ export function registerRegistrationCommands(program: Command): void {
               throw err;
             }
             if (verb === 'deny') {
-              const denied = await denyPendingCsrs(hub, cluster);
               process.stdout.write(
                 `cluster ${cluster} denied${denied.length > 0 ? ` (denied ${denied.join(', ')})` : ''}\n`,
               );

@@ -50,6 +50,8 @@ export interface HubOptions {
     readonly registration?: number;
     readonly gateway?: number;
     readonly health?: number;
+    /** The unauthenticated HTTP CONNECT frontend: off unless a port is given (keep it local). */
+    readonly connect?: number;
   };
   /** New clusters are accepted at registration; default false. */
   readonly autoAccept?: boolean;
@@ -145,7 +147,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
           agentWebSocket: at(listen.agentWebSocket, 8098),
           frontendGrpc: at(listen.frontendGrpc, 8090),
           frontendWebSocket: false,
-          connect: false,
+          connect:
+            listen.connect === undefined ? false : { host: '127.0.0.1', port: listen.connect },
           health: at(listen.health, 8092),
         },
         registration: { listen: at(listen.registration, 8099), backend },

@@ -3,33 +3,18 @@ import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 
-import { createCa, issueCert, renderKubeconfig } from '../../certs/index.ts';
-import { AGENT_ORGANIZATION, GATEWAY_ORGANIZATION, agentCommonName } from '../../protocol/index.ts';
-import {
-  HUB_CONTROLLER_IDENTITY,
-  type ProxyServer,
-  startProxyServer,
-} from '../../proxy-server/index.ts';
+import { issueCert, publicKeyHashSha256, renderKubeconfig } from '../../certs/index.ts';
 import { type ControlPlane, ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
-import {
-  CLUSTER_GROUP,
-  ManagedClusterConditionTypes,
-  hubCrds,
-  spokeCrds,
-  type ManagedCluster,
-} from '../api/index.ts';
-import {
-  createClusterProxyAddOnController,
-  type ClusterProxyAddOnController,
-} from '../controllers/cluster-proxy-addon/index.ts';
-import {
-  createClusterStatusController,
-  type ClusterStatusController,
-} from '../controllers/cluster-status/index.ts';
+import { ManagedClusterConditionTypes, hubCrds } from '../api/index.ts';
+import { type Hub, startHub } from '../hub-process/start-hub.ts';
+import { applyJoin, prepareLocalAgent } from '../join/join-cluster.ts';
 import { apiStatus, describeError, installCrds, kubeManagedClusterStore } from '../kube/index.ts';
-import { prepareSpokeAgent, SANDBOX_ADMINS_GROUP } from './spoke-agent-identity.ts';
+import { BootstrapTokens } from '../registration/bootstrap-tokens.ts';
+import { acceptCluster } from '../registration/cluster-decisions.ts';
+import { ensureHubNamespace, ensureHubPki } from '../registration/hub-pki.ts';
+import { grantSandboxAdmins, SANDBOX_ADMINS_GROUP } from './spoke-agent-identity.ts';
 import { isRunning, type SandboxCluster, type SandboxState, writeState } from './state.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/spokelink.js', import.meta.url));
@@ -64,17 +49,14 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
   };
   const agents: ChildProcess[] = [];
   const planes: ControlPlane[] = [];
-  let server: ProxyServer | undefined;
-  let statusController: ClusterStatusController | undefined;
-  let addOnController: ClusterProxyAddOnController | undefined;
+  let hubProcess: Hub | undefined;
   process.on('exit', () => {
     for (const agent of agents) agent.kill('SIGKILL');
   });
   const stop = async () => {
     say('stopping');
     for (const agent of agents) agent.kill('SIGTERM');
-    await Promise.all([statusController?.stop(), addOnController?.stop()]);
-    await server?.close();
+    await hubProcess?.close();
     await Promise.all(planes.map((p) => p.stop(5_000)));
     process.exit(0);
   };
@@ -102,20 +84,6 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
       writeFileSync(path, content, { mode: 0o600 });
       return path;
     };
-    const ca = createCa({ commonName: 'spokelink-sandbox-hub-ca' });
-    const serving = issueCert(ca, {
-      commonName: 'proxy-server',
-      dnsNames: ['localhost'],
-      ipAddresses: ['127.0.0.1'],
-      usage: 'server',
-    });
-    const caFile = write(join(pkiDir, 'hub-ca.crt'), ca.certPem);
-    // The cluster gateway's client certificate for agents' agent API.
-    const gatewayCert = issueCert(ca, {
-      commonName: `spokelink:gateway:${SERVER_ID}`,
-      organizations: [GATEWAY_ORGANIZATION],
-      usage: 'client',
-    });
     // The sandbox's hub admin: system:masters on the hub, and in `sandbox-admins`, the group
     // the spokes make cluster-admin for hub users (the gateway never maps system: groups).
     const hubAdmin = issueCert(hub.clientCa, {
@@ -123,24 +91,38 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
       organizations: ['system:masters', SANDBOX_ADMINS_GROUP],
       usage: 'client',
     });
+    const hubKubeConfig = loadKubeConfig(hub.kubeconfigPath);
+    const spokeAdminConfigs = new Map(
+      spokePlanes.map((p) => [p.name, loadKubeConfig(p.kubeconfigPath)] as const),
+    );
 
-    say('starting the proxy-server');
-    server = await startProxyServer({
+    // What `spokelink init` does: the OCM CRDs, the hub namespace, the hub CA and certificates.
+    say('preparing the hub (spokelink init): the OCM CRDs, the hub namespace and CA');
+    await installCrds(hubKubeConfig, hubCrds());
+    await ensureHubNamespace(hubKubeConfig);
+    const pki = await ensureHubPki(hubKubeConfig, { serverNames: ['127.0.0.1', 'localhost'] });
+    const caFile = write(join(pkiDir, 'hub-ca.crt'), pki.ca.certPem);
+    const caHash = publicKeyHashSha256(pki.ca.certPem);
+
+    say('starting the hub process (proxy-server, cluster gateway, registration, controllers)');
+    hubProcess = await startHub({
+      hub: hubKubeConfig,
       serverId: SERVER_ID,
-      tls: { certPem: serving.certPem, keyPem: serving.keyPem, caPem: ca.certPem },
-      gateway: {
-        // The gateway asks the hub API server about callers (TokenReview, SubjectAccessReview).
-        hub: {
-          server: hub.server,
-          caPem: hub.servingCaPem,
-          clientCertPem: hub.admin.certPem,
-          clientKeyPem: hub.admin.keyPem,
-        },
-        clientCaPem: hub.clientCa.certPem,
-        cert: { certPem: gatewayCert.certPem, keyPem: gatewayCert.keyPem },
+      listen: {
+        agentGrpc: 0,
+        agentWebSocket: 0,
+        frontendGrpc: 0,
+        registration: 0,
+        gateway: 0,
+        health: 0,
+        connect: 0,
       },
+      onError: (what, err) => process.stderr.write(`${what}: ${describeError(err)}\n`),
     });
-    const addresses = server.addresses;
+    const proxy = hubProcess.server;
+    if (proxy === undefined) throw new Error('the hub started without its proxy-server');
+    const addresses = proxy.addresses;
+    const registration = hubProcess.endpoints.registration ?? '';
     state.proxyServer = {
       connect: addresses.connect ?? '',
       health: addresses.health ?? '',
@@ -164,85 +146,44 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
       ),
     };
 
-    say(
-      'installing the OCM CRDs (hub kinds on the hub, ClusterClaim and AppliedManifestWork on spokes)',
-    );
-    const hubKubeConfig = loadKubeConfig(hub.kubeconfigPath);
-    const spokeAdminConfigs = new Map(
-      spokePlanes.map((p) => [p.name, loadKubeConfig(p.kubeconfigPath)] as const),
-    );
-    await Promise.all([
-      installCrds(hubKubeConfig, hubCrds()),
-      ...[...spokeAdminConfigs.values()].map((kc) => installCrds(kc, spokeCrds())),
-    ]);
-    say(`creating the ManagedClusters ${spokePlanes.map((p) => p.name).join(', ')} (accepted)`);
-    for (const plane of spokePlanes) await createManagedCluster(hubKubeConfig, plane.name);
-    // The hub controllers reach spokes only through the tunnel and the agent API, as their own
-    // identity (bound to cluster-admin on each spoke by prepareSpokeAgent below).
-    const proxy = server;
-    const spokeKubeConfig = (name: string) => proxy.spokeKubeConfig(name, HUB_CONTROLLER_IDENTITY);
-    const reportError = (controller: string) => (cluster: string | undefined, err: unknown) =>
-      process.stderr.write(
-        `${controller}${cluster === undefined ? '' : ` of ${cluster}`}: ${describeError(err)}\n`,
-      );
-    statusController = createClusterStatusController({
-      hub: hubKubeConfig,
-      server,
-      spokeKubeConfig,
-      onError: reportError('cluster status'),
-    });
-    addOnController = createClusterProxyAddOnController({
-      hub: hubKubeConfig,
-      server,
-      spokeKubeConfig,
-      onError: reportError('cluster-proxy add-on'),
-    });
-    statusController.start();
-    addOnController.start();
-
-    say(`preparing the agents' identities on ${spokePlanes.map((p) => p.name).join(', ')}`);
-    const agentFiles = await Promise.all(spokePlanes.map((p) => prepareSpokeAgent(p, pkiDir)));
-
-    for (const [index, plane] of spokePlanes.entries()) {
-      const files = agentFiles[index];
-      if (files === undefined) throw new Error(`no agent files for ${plane.name}`);
-      // Client certificate for the tunnel, and serving certificate of its agent API.
-      const cert = issueCert(ca, {
-        commonName: agentCommonName(plane.name, 'agent'),
-        organizations: [AGENT_ORGANIZATION],
-        usage: 'server-client',
+    // What `spokelink join --run-local` does on each spoke, with a fresh single-use token.
+    const tokens = new BootstrapTokens(hubKubeConfig);
+    say(`joining ${spokePlanes.map((p) => p.name).join(', ')} (spokelink join --run-local)`);
+    for (const plane of spokePlanes) {
+      const spoke = spokeAdminConfigs.get(plane.name) as KubeConfig;
+      const { token } = await tokens.create({
+        ttlSeconds: 3600,
+        description: `sandbox ${plane.name}`,
       });
-      const certFile = write(join(pkiDir, `${plane.name}-agent.crt`), cert.certPem);
-      const keyFile = write(join(pkiDir, `${plane.name}-agent.key`), cert.keyPem);
+      await applyJoin(spoke, {
+        hub: registration,
+        token,
+        caHash,
+        clusterName: plane.name,
+        agentName: 'agent',
+        transport: 'grpc',
+        image: 'spokelink/spokelink:latest',
+        replicas: 0,
+      });
+      await grantSandboxAdmins(spoke);
+      const files = await prepareLocalAgent(spoke, join(dir, 'agents', plane.name));
       const log = openSync(join(logDir, `agent-${plane.name}.log`), 'a');
-      // The agent is its own process, as on a real spoke: it dials out to the proxy-server.
+      // The agent is its own process, as on a real spoke: it registers with the hub through
+      // the proxy-server's registration API, then dials out to the tunnel.
       const agent = spawn(
         process.execPath,
         [
           BIN,
           'agent',
-          '--cluster-name',
-          plane.name,
-          '--agent-name',
-          'agent',
-          '--server',
-          state.proxyServer.agentGrpc,
-          '--cert',
-          certFile,
-          '--key',
-          keyFile,
-          '--ca',
-          caFile,
-          '--server-name',
-          'localhost',
-          '--kube-apiserver',
-          new URL(plane.server).host,
-          '--agent-api-token-file',
+          '--registration',
+          '--spoke-kubeconfig',
+          files.kubeconfig,
+          '--token-file',
           files.tokenFile,
-          '--kube-apiserver-ca',
-          files.kubeApiserverCaFile,
           '--health-port',
           '0',
+          '--poll-ms',
+          '250',
         ],
         { stdio: ['ignore', log, log] },
       );
@@ -271,6 +212,27 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
         agentPid: agent.pid,
       };
       state.clusters.push(cluster);
+    }
+    say(`accepting ${spokePlanes.map((p) => p.name).join(', ')} (spokelink accept)`);
+    const acceptBy = Date.now() + AGENTS_READY_TIMEOUT_MS;
+    const pendingAccept = new Set(spokePlanes.map((p) => p.name));
+    while (pendingAccept.size > 0) {
+      for (const name of [...pendingAccept]) {
+        try {
+          await acceptCluster(hubKubeConfig, name);
+          pendingAccept.delete(name);
+        } catch (err: unknown) {
+          if (apiStatus(err) !== 404) throw err;
+        }
+      }
+      const dead = agents.find((a) => !isRunning(a.pid));
+      if (dead) throw new Error(`an agent exited early; see ${logDir}`);
+      if (Date.now() > acceptBy) {
+        throw new Error(
+          `${[...pendingAccept].join(', ')} did not register within ${AGENTS_READY_TIMEOUT_MS / 1000}s; see ${logDir}`,
+        );
+      }
+      if (pendingAccept.size > 0) await new Promise((r) => setTimeout(r, 200));
     }
     say(`waiting for ${spokePlanes.length} agents to connect`);
     const deadline = Date.now() + AGENTS_READY_TIMEOUT_MS;
@@ -318,26 +280,6 @@ function loadKubeConfig(path: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(path);
   return kc;
-}
-
-/** Creates the ManagedCluster `name`, accepted by the hub (an existing one is left as it is). */
-async function createManagedCluster(hub: KubeConfig, name: string): Promise<void> {
-  const body: ManagedCluster = {
-    apiVersion: `${CLUSTER_GROUP}/v1`,
-    kind: 'ManagedCluster',
-    metadata: { name },
-    spec: { hubAcceptsClient: true },
-  };
-  try {
-    await hub.makeApiClient(CustomObjectsApi).createClusterCustomObject({
-      group: CLUSTER_GROUP,
-      version: 'v1',
-      plural: 'managedclusters',
-      body,
-    });
-  } catch (err: unknown) {
-    if (apiStatus(err) !== 409) throw err;
-  }
 }
 
 function renderAdmin(plane: ControlPlane): string {
