@@ -28,3 +28,4 @@ export {
   type Quantity,
   type QuantityFormat,
 } from './quantity.ts';
+export { startInformer, type InformerOptions, type RunningInformer } from './informer.ts';

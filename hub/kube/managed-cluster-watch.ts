@@ -1,19 +1,14 @@
 import {
-  ADD,
   CustomObjectsApi,
-  DELETE,
-  ERROR,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
-  UPDATE,
-  makeInformer,
 } from '@kubernetes/client-node';
 
 import { CLUSTER_GROUP } from '../api/index.ts';
+import { WATCH_RESTART_DELAY_MS, startInformer } from './informer.ts';
 
-/** Delay before a failed watch is listed and watched again, in ms. */
-export const WATCH_RESTART_DELAY_MS = 2_000;
+export { WATCH_RESTART_DELAY_MS };
 const PATH = `/apis/${CLUSTER_GROUP}/v1/managedclusters`;
 
 /** A running watch; `stop()` is idempotent and resolves once the watch request is aborted. */
@@ -51,12 +46,8 @@ export function watchManagedClusters(
       version: 'v1',
       plural: 'managedclusters',
     })) as KubernetesListObject<KubernetesObject>;
-  // Only names and generations are read: the generic object type is enough.
-  const informer = makeInformer<KubernetesObject>(hub, PATH, list);
   const generations = new Map<string, number | undefined>();
   let isStopped = false;
-  let timer: NodeJS.Timeout | undefined;
-
   const seen = (cluster: KubernetesObject, isDeleted: boolean): void => {
     const name = cluster.metadata?.name;
     if (name === undefined || isStopped) return;
@@ -67,24 +58,18 @@ export function watchManagedClusters(
     else generations.set(name, generation);
     if (hasChanged) handlers.onChange(name);
   };
-  const restart = (err: unknown): void => {
-    if (isStopped) return;
-    handlers.onError?.(err);
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      if (!isStopped) informer.start().catch(restart);
-    }, restartDelayMs);
-    timer.unref();
-  };
-  informer.on(ADD, (cluster) => seen(cluster, false));
-  informer.on(UPDATE, (cluster) => seen(cluster, false));
-  informer.on(DELETE, (cluster) => seen(cluster, true));
-  informer.on(ERROR, restart);
-  informer.start().catch(restart);
+  // Only names and generations are read: the generic object type is enough.
+  const informer = startInformer<KubernetesObject>({
+    kubeConfig: hub,
+    path: PATH,
+    list,
+    onChange: seen,
+    restartDelayMs,
+    ...(handlers.onError === undefined ? {} : { onError: handlers.onError }),
+  });
   return {
     async stop() {
       isStopped = true;
-      clearTimeout(timer);
       await informer.stop();
     },
   };

@@ -13,7 +13,7 @@ import {
 } from '@kubernetes/client-node';
 
 import { CLUSTER_GROUP, type ManagedCluster } from '../api/index.ts';
-import { type RunningInformer, startInformer } from './resilient-informer.ts';
+import { type RunningInformer, startInformer } from '../kube/index.ts';
 
 /** Options of {@link startClusterAdmission}. */
 export interface ClusterAdmissionOptions {
@@ -44,7 +44,7 @@ export async function startClusterAdmission(
   const accepted = new Set<string>();
   // ManagedCluster's generated type differs from client-node's KubernetesObject only in how
   // creationTimestamp is typed (string vs Date); the cache holds the JSON objects as served.
-  const informer: RunningInformer<KubernetesObject> = await startInformer<KubernetesObject>({
+  const informer: RunningInformer<KubernetesObject> = startInformer<KubernetesObject>({
     kubeConfig: options.hub,
     path: `/apis/${CLUSTER_GROUP}/v1/managedclusters`,
     list: async () =>
@@ -72,6 +72,7 @@ export async function startClusterAdmission(
     },
     ...(options.onError === undefined ? {} : { onError: options.onError }),
   });
+  await informer.synced;
   const get = (name: string): ManagedCluster | undefined =>
     informer.get(name) as unknown as ManagedCluster | undefined;
   return {

@@ -39,7 +39,7 @@ import {
   DEFAULT_AGENT_CERT_SECONDS,
   MIN_AGENT_CERT_SECONDS,
 } from './constants.ts';
-import { type RunningInformer, startInformer } from './resilient-informer.ts';
+import { type RunningInformer, startInformer } from '../kube/index.ts';
 
 /** The ClusterRole that grants the cluster gateway's `managedclusters/proxy` on one cluster. */
 export function clusterProxyRoleName(cluster: string): string {
@@ -119,7 +119,7 @@ export async function startRegistrationController(
     return run;
   };
 
-  const csrs: RunningInformer<Csr> = await startInformer<Csr>({
+  const csrs: RunningInformer<Csr> = startInformer<Csr>({
     kubeConfig: options.hub,
     path: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
     list: async () =>
@@ -132,6 +132,7 @@ export async function startRegistrationController(
     },
     onError: (err) => onError('csr watch', err),
   });
+  await csrs.synced;
 
   async function processCsr(name: string): Promise<void> {
     return serial(`csr/${name}`, async () => {
