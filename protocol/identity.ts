@@ -17,6 +17,17 @@ export const GATEWAY_ORGANIZATION = 'spokelink:gateways';
  * (DESIGN §3.4, proxy-agent/README.md "Agent API").
  */
 export const AGENT_API_TARGET = 'agent-api';
+/**
+ * The request header (lowercase, with {@link PASS_THROUGH_VALUE}) by which the cluster gateway
+ * tells an agent API that a request carries the caller's own spoke credential: the agent
+ * forwards the caller's `Authorization` unchanged and adds neither its own token nor
+ * impersonation (proxy-server/README.md "Spoke tokens pass straight through"). Only the
+ * gateway may set it: the agent API serves only gateway certificates, and the gateway drops a
+ * caller's copy.
+ */
+export const PASS_THROUGH_HEADER = 'spokelink-pass-through';
+/** The one value of {@link PASS_THROUGH_HEADER}. */
+export const PASS_THROUGH_VALUE = 'spoke-token';
 const AGENT_CN_PREFIX = 'spokelink:agent:';
 /** Cluster and agent names: DNS labels (RFC 1123), like OCM's ManagedCluster names. */
 const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

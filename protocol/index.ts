@@ -56,6 +56,8 @@ export {
   AGENT_API_TARGET,
   AGENT_ORGANIZATION,
   GATEWAY_ORGANIZATION,
+  PASS_THROUGH_HEADER,
+  PASS_THROUGH_VALUE,
   agentCommonName,
   agentId,
   parseAgentCommonName,

@@ -5,7 +5,9 @@
  * the hub CA, Organization `spokelink:gateways`), checks each request's impersonation headers
  * (request-policy.ts) and forwards it to the spoke API server with the agent's own
  * ServiceAccount token. Spoke credentials never leave the spoke; the hub can only act as
- * prefixed identities that the spoke's RBAC grants explicitly.
+ * prefixed identities that the spoke's RBAC grants explicitly. A request the gateway marks as
+ * pass-through (`Spokelink-Pass-Through`) carries a caller's own spoke token instead: it is
+ * forwarded with that token and without the agent's, for the spoke to judge.
  */
 import { Agent as HttpsAgent, createServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
@@ -15,16 +17,26 @@ import type { TLSSocket } from 'node:tls';
 
 import type { DialAddress } from '../../protocol/index.ts';
 import type { LogFields, Logger } from '../logger.ts';
+import { describeCaller } from './describe-caller.ts';
 import { forwardRequest, sendStatus } from './forward-request.ts';
 import type { ForwardContext } from './forward-request.ts';
+import type { UpstreamCredential } from './http-headers.ts';
 import { endWithStatus, relayUpgrade } from './relay-upgrade.ts';
-import { checkCaller, checkImpersonation } from './request-policy.ts';
+import {
+  checkCaller,
+  checkImpersonation,
+  checkPassThrough,
+  isPassThrough,
+} from './request-policy.ts';
 import type {
   AgentApiRefusal,
   AgentApiRefusalReason,
   CallerCertificate,
 } from './request-policy.ts';
 import { TokenFile } from './token-file.ts';
+
+/** The credential of every pass-through request: the caller's own `Authorization`. */
+const PASS_THROUGH_CREDENTIAL: UpstreamCredential = { kind: 'pass-through' };
 
 /** A gateway connection with no request in flight is ended after this long, in ms. */
 export const AGENT_API_IDLE_TIMEOUT_MS = 120_000;
@@ -68,29 +80,6 @@ interface Connection {
   isUpgraded: boolean;
   isEnding: boolean;
   timer: NodeJS.Timeout | undefined;
-}
-
-function organizationsOf(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  return [];
-}
-
-/** What the TLS layer established about the caller. */
-function describeCaller(socket: TLSSocket): CallerCertificate {
-  const cert = socket.getPeerCertificate();
-  const hasCertificate = cert !== null && typeof cert === 'object' && cert.raw !== undefined;
-  const subject = (hasCertificate ? cert.subject : undefined) as
-    Record<string, unknown> | undefined;
-  const commonName = subject?.['CN'];
-  const error = socket.authorizationError as unknown;
-  return {
-    hasCertificate,
-    isAuthorized: socket.authorized,
-    authorizationError: error instanceof Error ? error.message : (error as string | undefined),
-    commonName: typeof commonName === 'string' ? commonName : undefined,
-    organizations: organizationsOf(subject?.['O']),
-  };
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -295,23 +284,38 @@ export class AgentApiServer {
     });
   }
 
-  #check(connection: Connection, req: IncomingMessage): AgentApiRefusal | undefined {
+  /** `isPassThrough` is decided once per request and used for both the check and forwarding. */
+  #check(
+    connection: Connection,
+    req: IncomingMessage,
+    isPassThrough: boolean,
+  ): AgentApiRefusal | undefined {
     return (
       checkCaller(connection.caller) ??
-      checkImpersonation(req.headersDistinct, this.#options.identityPrefix)
+      (isPassThrough
+        ? checkPassThrough(req.headersDistinct)
+        : checkImpersonation(req.headersDistinct, this.#options.identityPrefix))
     );
   }
 
-  #forwardContext(connection: Connection, req: IncomingMessage): ForwardContext {
+  #forwardContext(
+    connection: Connection,
+    req: IncomingMessage,
+    isPassThrough: boolean,
+  ): ForwardContext {
     const fields: LogFields = {
       gateway: connection.caller.commonName,
       method: req.method,
       path: pathOf(req),
+      passThrough: isPassThrough,
     };
     return {
       agent: this.#upstream,
       kubeApiserver: this.#options.kubeApiserver,
-      token: () => this.#token.token,
+      // A pass-through request never gets the agent's token: the caller's own goes instead.
+      credential: isPassThrough
+        ? () => PASS_THROUGH_CREDENTIAL
+        : () => ({ kind: 'agent-token', token: this.#token.token }),
       connectTimeoutMs: this.#options.connectTimeoutMs,
       logger: this.#logger,
       fields,
@@ -329,6 +333,7 @@ export class AgentApiServer {
         gateway: connection.caller.commonName,
         method: req.method,
         path: pathOf(req),
+        passThrough: isPassThrough(req.headersDistinct),
         statusCode: res.headersSent ? res.statusCode : undefined,
         isComplete: res.writableFinished,
       });
@@ -338,7 +343,8 @@ export class AgentApiServer {
       else this.#armIdleTimer(connection);
     });
     if (this.#isDraining) res.setHeader('connection', 'close');
-    const refusal = this.#check(connection, req);
+    const passThrough = isPassThrough(req.headersDistinct);
+    const refusal = this.#check(connection, req, passThrough);
     if (refusal !== undefined) {
       this.#refuse(refusal, connection, req);
       // A caller that is not the gateway gets nothing more on this connection.
@@ -346,7 +352,7 @@ export class AgentApiServer {
       sendStatus(res, 403, 'Forbidden', refusal.message);
       return;
     }
-    forwardRequest(req, res, this.#forwardContext(connection, req));
+    forwardRequest(req, res, this.#forwardContext(connection, req, passThrough));
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -354,7 +360,8 @@ export class AgentApiServer {
     socket.on('error', () => undefined); // the relay's pipelines report errors
     connection.isUpgraded = true;
     clearTimeout(connection.timer);
-    const refusal = this.#check(connection, req);
+    const passThrough = isPassThrough(req.headersDistinct);
+    const refusal = this.#check(connection, req, passThrough);
     if (refusal !== undefined) {
       this.#refuse(refusal, connection, req);
       this.#options.onResponse?.(403);
@@ -364,7 +371,7 @@ export class AgentApiServer {
       connection.timer.unref();
       return;
     }
-    const context = this.#forwardContext(connection, req);
+    const context = this.#forwardContext(connection, req, passThrough);
     relayUpgrade(req, socket, head, context, (result) => {
       if (result.statusCode !== undefined) this.#options.onResponse?.(result.statusCode);
       this.#logger.debug('agent api upgrade ended', {

@@ -16,6 +16,7 @@ import type { DialAddress } from '../../protocol/index.ts';
 import { toError } from '../errors.ts';
 import type { LogFields, Logger } from '../logger.ts';
 import { downstreamResponseHeaders, kubeStatus, upstreamRequestHeaders } from './http-headers.ts';
+import type { UpstreamCredential } from './http-headers.ts';
 
 /** Methods retried once when a reused keep-alive connection turns out to be closed. */
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -25,8 +26,11 @@ export interface ForwardContext {
   /** Keep-alive `https.Agent` whose `ca` is the spoke API server's. */
   readonly agent: Agent;
   readonly kubeApiserver: DialAddress;
-  /** The agent's ServiceAccount token, read per request (it rotates). */
-  readonly token: () => string;
+  /**
+   * The credential of this request, read per request: the agent's ServiceAccount token (it
+   * rotates), or the caller's own for a pass-through.
+   */
+  readonly credential: () => UpstreamCredential;
   /** Bound on connecting to the API server, in ms (DNS, TCP and TLS). */
   readonly connectTimeoutMs: number;
   readonly logger: Logger;
@@ -110,7 +114,7 @@ export function forwardRequest(
       port: context.kubeApiserver.port,
       method,
       path: req.url ?? '/',
-      headers: upstreamRequestHeaders(req.headersDistinct, context.token()),
+      headers: upstreamRequestHeaders(req.headersDistinct, context.credential()),
     };
     const upstream = request(options);
     let hasResponse = false;

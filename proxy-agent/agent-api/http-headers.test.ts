@@ -7,6 +7,10 @@ import {
   upstreamRequestHeaders,
 } from './http-headers.ts';
 
+const AGENT = { kind: 'agent-token', token: 'agent-token' } as const;
+const T = { kind: 'agent-token', token: 't' } as const;
+const PASS_THROUGH = { kind: 'pass-through' } as const;
+
 describe('upstreamRequestHeaders', () => {
   it('replaces the credentials, keeps end-to-end headers and repeated groups', () => {
     expect(
@@ -25,7 +29,7 @@ describe('upstreamRequestHeaders', () => {
           expect: ['100-continue'],
           te: ['trailers'],
         },
-        'agent-token',
+        AGENT,
       ),
     ).toEqual({
       'impersonate-user': 'spokelink:hub:alice',
@@ -36,9 +40,68 @@ describe('upstreamRequestHeaders', () => {
     });
   });
 
+  it("drops a pass-through marker sent with an impersonated request and still uses the agent's token", () => {
+    expect(
+      upstreamRequestHeaders(
+        {
+          authorization: ['Bearer x'],
+          'spokelink-pass-through': ['spoke-token'],
+          'impersonate-user': ['spokelink:hub:alice'],
+        },
+        T,
+      ),
+    ).toEqual({ 'impersonate-user': 'spokelink:hub:alice', authorization: 'Bearer t' });
+  });
+
+  it("passes the caller's Authorization and Impersonate-* through unchanged, without the marker", () => {
+    expect(
+      upstreamRequestHeaders(
+        {
+          host: ['agent-api'],
+          authorization: ['Bearer spoke-sa-token'],
+          'spokelink-pass-through': ['spoke-token'],
+          'impersonate-user': ['system:serviceaccount:ns:other'],
+          'impersonate-group': ['a', 'b'],
+          accept: ['application/json'],
+          connection: ['keep-alive'],
+        },
+        PASS_THROUGH,
+      ),
+    ).toEqual({
+      authorization: 'Bearer spoke-sa-token',
+      'impersonate-user': 'system:serviceaccount:ns:other',
+      'impersonate-group': ['a', 'b'],
+      accept: 'application/json',
+    });
+  });
+
+  it('never sends a credential of its own on a pass-through without Authorization', () => {
+    expect(
+      upstreamRequestHeaders(
+        { 'spokelink-pass-through': ['spoke-token'], accept: ['*/*'] },
+        PASS_THROUGH,
+      ),
+    ).toEqual({ accept: '*/*' });
+  });
+
+  it('keeps a pass-through upgrade with the caller credential', () => {
+    expect(
+      upstreamRequestHeaders(
+        {
+          connection: ['Upgrade'],
+          upgrade: ['websocket'],
+          authorization: ['Bearer s'],
+          'spokelink-pass-through': ['spoke-token'],
+        },
+        PASS_THROUGH,
+        { isUpgrade: true },
+      ),
+    ).toEqual({ connection: 'Upgrade', upgrade: 'websocket', authorization: 'Bearer s' });
+  });
+
   it('keeps a chunked body chunked', () => {
     expect(
-      upstreamRequestHeaders({ 'transfer-encoding': ['chunked'], upgrade: ['h2c'] }, 't'),
+      upstreamRequestHeaders({ 'transfer-encoding': ['chunked'], upgrade: ['h2c'] }, T),
     ).toEqual({ 'transfer-encoding': 'chunked', authorization: 'Bearer t' });
   });
 
@@ -51,7 +114,7 @@ describe('upstreamRequestHeaders', () => {
           'x-stream-protocol-version': ['v4.channel.k8s.io', 'v5.channel.k8s.io'],
           'impersonate-user': ['spokelink:hub:alice'],
         },
-        't',
+        T,
         { isUpgrade: true },
       ),
     ).toEqual({

@@ -8,27 +8,41 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 
-import { type DistinctHeaders, endToEndHeaders } from '../../protocol/index.ts';
+import {
+  type DistinctHeaders,
+  PASS_THROUGH_HEADER,
+  endToEndHeaders,
+} from '../../protocol/index.ts';
 
 export { rawResponseHead, type DistinctHeaders } from '../../protocol/index.ts';
 
 /**
- * Dropped from requests besides hop-by-hop headers: the caller's credentials (the agent adds its
- * own), `host` (set for the API server's address) and `expect` (the agent's HTTP server already
- * answered `100 Continue`).
+ * Dropped from requests besides hop-by-hop headers: the caller's credentials (set again below,
+ * by the credential), `host` (set for the API server's address), `expect` (the agent's HTTP
+ * server already answered `100 Continue`) and the gateway's pass-through marker.
  */
-const DROPPED_REQUEST_HEADERS = new Set(['authorization', 'host', 'expect']);
+const DROPPED_REQUEST_HEADERS = new Set(['authorization', 'host', 'expect', PASS_THROUGH_HEADER]);
+
+/**
+ * Whose credential a request carries to the API server: the agent's own ServiceAccount token
+ * (an impersonated request), or the caller's own `Authorization`, unchanged (a pass-through
+ * request; the agent's token is never on it).
+ */
+export type UpstreamCredential =
+  { readonly kind: 'agent-token'; readonly token: string } | { readonly kind: 'pass-through' };
 
 /**
  * The headers sent to the API server for a gateway request: end-to-end headers unchanged
- * (Impersonate-*, Accept, Content-Type, Content-Length, ...), the caller's `Authorization`
- * replaced by `Bearer <token>`. With `isUpgrade`, `Connection: Upgrade` and the caller's
- * `Upgrade` value are kept (SPDY/3.1, websocket) so the API server can switch protocols.
- * A chunked request body stays chunked (Node re-frames it).
+ * (Impersonate-*, Accept, Content-Type, Content-Length, ...) without the pass-through marker;
+ * `Authorization` is `Bearer <agent token>` for `agent-token`, and the caller's own single
+ * value for `pass-through` (checked by `checkPassThrough` before; absent, none is sent — never
+ * the agent's). With `isUpgrade`, `Connection: Upgrade` and the caller's `Upgrade` value are
+ * kept (SPDY/3.1, websocket) so the API server can switch protocols. A chunked request body
+ * stays chunked (Node re-frames it).
  */
 export function upstreamRequestHeaders(
   headers: DistinctHeaders,
-  token: string,
+  credential: UpstreamCredential,
   options: { readonly isUpgrade?: boolean } = {},
 ): OutgoingHttpHeaders {
   const out = endToEndHeaders(headers, (lower) => DROPPED_REQUEST_HEADERS.has(lower));
@@ -39,7 +53,12 @@ export function upstreamRequestHeaders(
   } else if (headers['transfer-encoding'] !== undefined) {
     out['transfer-encoding'] = 'chunked';
   }
-  out['authorization'] = `Bearer ${token}`;
+  if (credential.kind === 'agent-token') {
+    out['authorization'] = `Bearer ${credential.token}`;
+  } else {
+    const [authorization] = headers['authorization'] ?? [];
+    if (authorization !== undefined) out['authorization'] = authorization;
+  }
   return out;
 }
 

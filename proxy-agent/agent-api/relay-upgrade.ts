@@ -79,7 +79,9 @@ export function relayUpgrade(
     port: context.kubeApiserver.port,
     method: req.method ?? 'GET',
     path: req.url ?? '/',
-    headers: upstreamRequestHeaders(req.headersDistinct, context.token(), { isUpgrade: true }),
+    headers: upstreamRequestHeaders(req.headersDistinct, context.credential(), {
+      isUpgrade: true,
+    }),
   });
   // The gateway leaving before the API server answered: abandon the upstream request.
   const onGatewayGone = (): void => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { checkCaller, checkImpersonation, DEFAULT_IDENTITY_PREFIX } from './request-policy.ts';
+import {
+  checkCaller,
+  checkImpersonation,
+  checkPassThrough,
+  DEFAULT_IDENTITY_PREFIX,
+  isPassThrough,
+} from './request-policy.ts';
 import type { AgentApiRefusal, CallerCertificate } from './request-policy.ts';
 
 const P = DEFAULT_IDENTITY_PREFIX;
@@ -198,5 +204,72 @@ describe('checkCaller', () => {
     },
   ])('$name', ({ caller, expected }) => {
     expect(checkCaller(caller)).toEqual(expected);
+  });
+});
+
+describe('checkPassThrough', () => {
+  const MARKER = { 'spokelink-pass-through': ['spoke-token'] };
+  const BAD_MARKER: AgentApiRefusal = {
+    reason: 'invalid-pass-through',
+    message: 'header Spokelink-Pass-Through must be sent once, as "spoke-token"',
+  };
+  const NO_TOKEN: AgentApiRefusal = {
+    reason: 'invalid-pass-through',
+    message:
+      "a pass-through request must carry exactly one Authorization header: the caller's own credential",
+  };
+  it.each<{
+    name: string;
+    headers: Record<string, string[]>;
+    expected: AgentApiRefusal | undefined;
+  }>([
+    {
+      name: 'a spoke token',
+      headers: { ...MARKER, authorization: ['Bearer spoke'] },
+      expected: undefined,
+    },
+    {
+      name: 'a spoke token with any impersonation (the spoke decides it)',
+      headers: {
+        ...MARKER,
+        authorization: ['Bearer spoke'],
+        'impersonate-user': ['system:masters'],
+        'impersonate-group': ['system:masters'],
+        'impersonate-uid': ['1'],
+      },
+      expected: undefined,
+    },
+    { name: 'no Authorization', headers: MARKER, expected: NO_TOKEN },
+    {
+      name: 'an empty Authorization',
+      headers: { ...MARKER, authorization: [' '] },
+      expected: NO_TOKEN,
+    },
+    {
+      name: 'two Authorization headers',
+      headers: { ...MARKER, authorization: ['Bearer a', 'Bearer b'] },
+      expected: NO_TOKEN,
+    },
+    {
+      name: 'another marker value',
+      headers: { 'spokelink-pass-through': ['true'], authorization: ['Bearer a'] },
+      expected: BAD_MARKER,
+    },
+    {
+      name: 'a repeated marker',
+      headers: {
+        'spokelink-pass-through': ['spoke-token', 'spoke-token'],
+        authorization: ['Bearer a'],
+      },
+      expected: BAD_MARKER,
+    },
+  ])('$name', ({ headers, expected }) => {
+    expect(isPassThrough(headers)).toBe(true);
+    expect(checkPassThrough(headers)).toEqual(expected);
+  });
+
+  it('tells a pass-through from an impersonated request by the marker alone', () => {
+    expect(isPassThrough({ authorization: ['Bearer a'] })).toBe(false);
+    expect(isPassThrough({ 'spokelink-pass-through': [''] })).toBe(true);
   });
 });

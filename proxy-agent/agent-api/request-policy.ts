@@ -1,12 +1,19 @@
 /**
  * Who may use the agent API and as whom (DESIGN §3.4): the caller must present a client
  * certificate from the hub CA with Organization `spokelink:gateways`, and every request must
- * impersonate a prefixed identity. The agent never acts as itself for the hub, never
- * impersonates `system:masters` or an unprefixed user or group, and refuses `Impersonate-Uid`
- * and `Impersonate-Extra-*` (the gateway has no reason to send them, and they would let a
- * caller shape authorization decisions beyond user and groups). Pure; no I/O.
+ * either impersonate a prefixed identity or be a pass-through of the caller's own spoke token.
+ * With the agent's token, the agent never acts as itself for the hub, never impersonates
+ * `system:masters` or an unprefixed user or group, and refuses `Impersonate-Uid` and
+ * `Impersonate-Extra-*` (the gateway has no reason to send them, and they would let a caller
+ * shape authorization decisions beyond user and groups). A pass-through request carries the
+ * caller's `Authorization` and never the agent's token, so its `Impersonate-*` headers are the
+ * spoke's to judge against that token's identity. Pure; no I/O.
  */
-import { GATEWAY_ORGANIZATION } from '../../protocol/index.ts';
+import {
+  GATEWAY_ORGANIZATION,
+  PASS_THROUGH_HEADER,
+  PASS_THROUGH_VALUE,
+} from '../../protocol/index.ts';
 
 /** The identity prefix used when `agentApi.identityPrefix` is not set. */
 export const DEFAULT_IDENTITY_PREFIX = 'spokelink:hub:';
@@ -33,6 +40,11 @@ export const AGENT_API_REFUSAL_REASONS = [
   'system-masters',
   /** `Impersonate-Uid`, `Impersonate-Extra-*` or another `Impersonate-*` header. */
   'forbidden-header',
+  /**
+   * A pass-through marker with another value or repeated, or a pass-through request without
+   * exactly one non-empty `Authorization` (the caller's own spoke credential).
+   */
+  'invalid-pass-through',
 ] as const;
 
 /** One of {@link AGENT_API_REFUSAL_REASONS}. */
@@ -152,6 +164,44 @@ export function checkImpersonation(
         message: `impersonated group ${JSON.stringify(group)} is refused${prefixRule}`,
       };
     }
+  }
+  return undefined;
+}
+
+/**
+ * Whether the gateway marked the request as a pass-through (any `Spokelink-Pass-Through`
+ * header, valid or not: {@link checkPassThrough} judges it). Decide once per request and use
+ * the same answer for the check and for forwarding.
+ */
+export function isPassThrough(
+  headers: Readonly<Record<string, readonly string[] | undefined>>,
+): boolean {
+  return headers[PASS_THROUGH_HEADER] !== undefined;
+}
+
+/**
+ * Checks a pass-through request: exactly one marker with the value `spoke-token`, and exactly
+ * one non-empty `Authorization` (the caller's own credential; the agent must never send its
+ * own in its place). `Impersonate-*` headers are not checked: the spoke decides them against
+ * the caller's identity. Returns undefined when the request may be forwarded.
+ */
+export function checkPassThrough(
+  headers: Readonly<Record<string, readonly string[] | undefined>>,
+): AgentApiRefusal | undefined {
+  const markers = headers[PASS_THROUGH_HEADER] ?? [];
+  if (markers.length !== 1 || markers[0] !== PASS_THROUGH_VALUE) {
+    return {
+      reason: 'invalid-pass-through',
+      message: `header Spokelink-Pass-Through must be sent once, as ${JSON.stringify(PASS_THROUGH_VALUE)}`,
+    };
+  }
+  const authorizations = headers['authorization'] ?? [];
+  if (authorizations.length !== 1 || authorizations[0]?.trim() === '') {
+    return {
+      reason: 'invalid-pass-through',
+      message:
+        "a pass-through request must carry exactly one Authorization header: the caller's own credential",
+    };
   }
   return undefined;
 }

@@ -2,14 +2,17 @@
  * Everything the gateway decides about a request before anything is dialled: where it goes
  * (`/clusters/<cluster>/…`), who sent it (client certificate or hub TokenReview), whether it
  * tries to impersonate, whether its identity may act on spokes, and whether the hub allows it
- * (SubjectAccessReview on `managedclusters/proxy` for that cluster, answers cached 10 s).
- * Plain requests and upgrades go through the same checks.
+ * (SubjectAccessReview on `managedclusters/proxy` for that cluster, answers cached 10 s) —
+ * or, for a bearer token the hub does not authenticate, that it passes straight through to
+ * the spoke with no hub authorization at all. Plain requests and upgrades go through the same
+ * checks.
  */
 import type { IncomingMessage } from 'node:http';
 
 import { authenticateCaller } from './authenticate-caller.ts';
 import type { CallerAuthContext, GatewayAuthFailureReason } from './authenticate-caller.ts';
 import { parseClusterPath } from './cluster-path.ts';
+import type { AgentForwarding } from './forward-headers.ts';
 import type { AccessReviewResult, HubReviewer } from './hub-reviews.ts';
 import {
   PROXY_RESOURCE,
@@ -19,7 +22,7 @@ import {
   proxyVerb,
   spokeIdentity,
 } from './hub-identity.ts';
-import type { HubUser, SpokeIdentity } from './hub-identity.ts';
+import type { HubUser } from './hub-identity.ts';
 import { kubeStatus } from './kube-status.ts';
 import type { KubeStatus } from './kube-status.ts';
 import type { ReviewCache } from './review-cache.ts';
@@ -38,8 +41,10 @@ export type Admission =
       readonly isAdmitted: true;
       readonly cluster: string;
       readonly path: string;
-      readonly user: HubUser;
-      readonly identity: SpokeIdentity;
+      /** The hub caller, or undefined for a spoke token passed through. */
+      readonly user: HubUser | undefined;
+      /** How the agent API is to act: as the prefixed identity, or with the caller's token. */
+      readonly forwarding: AgentForwarding;
     }
   | {
       readonly isAdmitted: false;
@@ -89,8 +94,19 @@ export async function admitRequest(
     );
   }
   const authentication = await authenticateCaller(req, context);
-  if (!authentication.isAuthenticated) {
+  if (authentication.kind === 'refused') {
     return refuse(authentication.statusCode, authentication.message, authentication.reason);
+  }
+  if (authentication.kind === 'spoke-token') {
+    // The spoke authenticates and authorizes its own token, and decides any impersonation the
+    // caller asks for against that token's identity: nothing of the hub's is involved.
+    return {
+      isAdmitted: true,
+      cluster,
+      path: target.path,
+      user: undefined,
+      forwarding: { kind: 'pass-through', authorization: authentication.authorization },
+    };
   }
   const { user } = authentication;
   const asked = impersonationHeaders(req.headers);
@@ -122,5 +138,11 @@ export async function admitRequest(
       kind: PROXY_RESOURCE.resource,
     });
   }
-  return { isAdmitted: true, cluster, path: target.path, user, identity };
+  return {
+    isAdmitted: true,
+    cluster,
+    path: target.path,
+    user,
+    forwarding: { kind: 'impersonate', identity },
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * Who is calling the gateway, decided before anything is dialled, in the API server's order:
  * a client certificate verified against the hub's client CA first, then a bearer token
- * reviewed by the hub (TokenReview, answers cached 10 s).
+ * reviewed by the hub (TokenReview, positive and negative answers cached 10 s). A bearer token
+ * the hub does not authenticate is a spoke token, passed through for the spoke to judge.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -20,7 +21,10 @@ export const GATEWAY_AUTH_FAILURE_REASONS = [
   'untrusted-certificate',
   /** An `Authorization` header that is not `Bearer <token>`. */
   'malformed-authorization',
-  /** The hub does not authenticate the bearer token (e.g. a spoke's token). */
+  /**
+   * The hub does not authenticate the bearer token and an untrusted client certificate came
+   * with it (a spoke token passes through only on its own).
+   */
   'not-a-hub-token',
   /** The hub could not be asked (TokenReview or SubjectAccessReview failed). */
   'hub-unavailable',
@@ -38,12 +42,22 @@ export type GatewayAuthFailureReason = (typeof GATEWAY_AUTH_FAILURE_REASONS)[num
 /** The outcome of {@link authenticateCaller}. */
 export type Authentication =
   | {
-      readonly isAuthenticated: true;
+      /** A hub caller: authorized on the hub, impersonated on the spoke. */
+      readonly kind: 'hub';
       readonly user: HubUser;
       readonly method: 'certificate' | 'token';
     }
   | {
-      readonly isAuthenticated: false;
+      /**
+       * A bearer token the hub's TokenReview does not authenticate, and no client certificate:
+       * a spoke token, passed straight through for the spoke to judge.
+       */
+      readonly kind: 'spoke-token';
+      /** `Bearer <token>`, the one credential that was reviewed (never logged). */
+      readonly authorization: string;
+    }
+  | {
+      readonly kind: 'refused';
       readonly reason: GatewayAuthFailureReason;
       /** 401, or 503 when the hub could not be asked. */
       readonly statusCode: 401 | 503;
@@ -84,13 +98,21 @@ function hasPeerCertificate(socket: TLSSocket): boolean {
 
 const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
 
+function refused(
+  reason: GatewayAuthFailureReason,
+  message: string,
+  statusCode: 401 | 503 = 401,
+): Authentication {
+  return { kind: 'refused', reason, statusCode, message };
+}
+
 /**
  * Authenticates the caller of `req`. Never throws: a hub that cannot be asked is a
- * `hub-unavailable` failure (503), not cached.
- *
- * Pass-through of spoke tokens (DESIGN §4: a managed-service-account token goes straight to
- * the spoke's `kube-apiserver`) is not built yet: a bearer token the hub does not authenticate
- * gets 401 `not-a-hub-token`. That branch is where the pass-through will go.
+ * `hub-unavailable` failure (503), not cached, and never a pass-through — a token goes to a
+ * spoke only once the hub has said it is not one of its own, so hub credentials never reach a
+ * spoke. Spoke tokens pass straight through (proxy-server/README.md "Spoke tokens pass straight
+ * through"): a bearer token the hub does not authenticate, sent without a client certificate,
+ * is `spoke-token`; beside an untrusted client certificate it is refused (`not-a-hub-token`).
  */
 export async function authenticateCaller(
   req: IncomingMessage,
@@ -99,56 +121,54 @@ export async function authenticateCaller(
   const socket = req.socket as TLSSocket;
   if (context.hasClientCa && socket.authorized) {
     const user = certificateUser(socket);
-    if (user !== undefined) return { isAuthenticated: true, user, method: 'certificate' };
+    if (user !== undefined) return { kind: 'hub', user, method: 'certificate' };
   }
-  const authorization = req.headers.authorization;
+  const hasCertificate = context.hasClientCa && hasPeerCertificate(socket);
+  const authorizations = req.headersDistinct['authorization'] ?? [];
+  const [authorization] = authorizations;
   if (authorization === undefined) {
-    if (context.hasClientCa && hasPeerCertificate(socket)) {
+    if (hasCertificate) {
       const error = socket.authorizationError as unknown;
-      return {
-        isAuthenticated: false,
-        reason: 'untrusted-certificate',
-        statusCode: 401,
-        message: `Unauthorized: the client certificate is not from the hub's client CA (${error instanceof Error ? error.message : String(error)})`,
-      };
+      return refused(
+        'untrusted-certificate',
+        `Unauthorized: the client certificate is not from the hub's client CA (${error instanceof Error ? error.message : String(error)})`,
+      );
     }
-    return {
-      isAuthenticated: false,
-      reason: 'no-credentials',
-      statusCode: 401,
-      message: 'Unauthorized: send a hub bearer token or a client certificate from the hub',
-    };
+    return refused(
+      'no-credentials',
+      'Unauthorized: send a bearer token (of the hub or of the spoke) or a client certificate from the hub',
+    );
+  }
+  if (authorizations.length > 1) {
+    return refused(
+      'malformed-authorization',
+      'Unauthorized: send exactly one Authorization header',
+    );
   }
   const token = BEARER.exec(authorization)?.[1];
   if (token === undefined) {
-    return {
-      isAuthenticated: false,
-      reason: 'malformed-authorization',
-      statusCode: 401,
-      message: 'Unauthorized: the Authorization header must be "Bearer <token>"',
-    };
+    return refused(
+      'malformed-authorization',
+      'Unauthorized: the Authorization header must be "Bearer <token>"',
+    );
   }
   const key = createHash('sha256').update(token).digest('hex');
   let review: TokenReviewResult;
   try {
     review = await context.tokens.get(key, () => context.reviewer.reviewToken(token));
   } catch (err) {
-    return {
-      isAuthenticated: false,
-      reason: 'hub-unavailable',
-      statusCode: 503,
-      message: `cannot authenticate the token: the hub API server did not answer the TokenReview (${err instanceof Error ? err.message : String(err)})`,
-    };
+    return refused(
+      'hub-unavailable',
+      `cannot authenticate the token: the hub API server did not answer the TokenReview (${err instanceof Error ? err.message : String(err)})`,
+      503,
+    );
   }
-  if (!review.isAuthenticated) {
-    // TODO(issue 4): a managed-service-account (spoke) token goes straight to kube-apiserver.
-    return {
-      isAuthenticated: false,
-      reason: 'not-a-hub-token',
-      statusCode: 401,
-      message:
-        'Unauthorized: the bearer token is not a hub token (the hub API server does not authenticate it); passing spoke tokens through is not supported yet',
-    };
+  if (review.isAuthenticated) return { kind: 'hub', user: review.user, method: 'token' };
+  if (hasCertificate) {
+    return refused(
+      'not-a-hub-token',
+      'Unauthorized: the bearer token is not a hub token, and a client certificate the hub does not accept came with it; a spoke token passes through only without a client certificate',
+    );
   }
-  return { isAuthenticated: true, user: review.user, method: 'token' };
+  return { kind: 'spoke-token', authorization: `Bearer ${token}` };
 }

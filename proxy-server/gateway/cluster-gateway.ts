@@ -2,8 +2,10 @@
  * The cluster gateway (DESIGN §4, issue 4 item 4): `https://<hub>/clusters/<cluster>/…`. A hub
  * user's request is admitted (admit-request.ts: hub authentication, then a SubjectAccessReview
  * on `managedclusters/proxy`) and forwarded through the tunnel to the cluster's agent API, which
- * acts on the spoke API server as the prefixed identity the gateway names. kubectl uses it as
- * an ordinary API server URL (`spokelink kubeconfig <cluster>`).
+ * acts on the spoke API server as the prefixed identity the gateway names. A bearer token the
+ * hub does not authenticate (a spoke token) passes straight through: the agent API forwards it
+ * unchanged and the spoke judges it. kubectl uses the gateway as an ordinary API server URL
+ * (`spokelink kubeconfig <cluster>`, or a spoke token with `--server <gateway>/clusters/<c>`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -17,7 +19,7 @@ import { ServerError, errorMessage } from '../errors.ts';
 import { SocketTracker, closeNodeServer, formatHostPort } from '../listen.ts';
 import type { Logger } from '../logger.ts';
 import { admitRequest } from './admit-request.ts';
-import type { AdmissionContext } from './admit-request.ts';
+import type { Admission, AdmissionContext } from './admit-request.ts';
 import { AgentApiPool } from './agent-api-pool.ts';
 import type { ClusterDial } from './agent-api-pool.ts';
 import { forwardRequest, relayUpgrade } from './forward-to-agent.ts';
@@ -49,6 +51,13 @@ export interface ClusterGatewayStats {
   readonly activeRequests: number;
   /** Connections to agent APIs, in use or idle in a pool. */
   readonly agentConnections: number;
+}
+
+/** Who is calling, for logs: the hub user, or `passThrough` (a spoke token is never logged). */
+function callerFields(admission: Admission & { isAdmitted: true }): Record<string, unknown> {
+  return admission.user === undefined
+    ? { passThrough: true }
+    : { user: admission.user.username, passThrough: false };
 }
 
 function listen(server: HttpsServer, gateway: ResolvedGatewayOptions): Promise<string> {
@@ -233,13 +242,14 @@ export class ClusterGateway {
     this.#logger.debug('gateway request', {
       clusterName: admission.cluster,
       method: req.method,
-      user: admission.user.username,
+      ...callerFields(admission),
     });
+    if (admission.forwarding.kind === 'pass-through') this.#metrics.passedThrough();
     forwardRequest(req, res, {
       pool: this.#pool,
       cluster: admission.cluster,
       path: admission.path,
-      identity: admission.identity,
+      forwarding: admission.forwarding,
     });
     await ended;
   }
@@ -263,9 +273,10 @@ export class ClusterGateway {
     this.#logger.debug('gateway upgrade', {
       clusterName: admission.cluster,
       method: req.method,
-      user: admission.user.username,
+      ...callerFields(admission),
       upgrade: req.headers.upgrade,
     });
+    if (admission.forwarding.kind === 'pass-through') this.#metrics.passedThrough();
     await new Promise<void>((resolve) => {
       relayUpgrade(
         req,
@@ -275,7 +286,7 @@ export class ClusterGateway {
           pool: this.#pool,
           cluster: admission.cluster,
           path: admission.path,
-          identity: admission.identity,
+          forwarding: admission.forwarding,
         },
         (statusCode) => {
           if (statusCode !== undefined) this.#metrics.answered(statusCode);

@@ -7,34 +7,57 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 
-import { AGENT_API_TARGET, type DistinctHeaders, endToEndHeaders } from '../../protocol/index.ts';
+import {
+  AGENT_API_TARGET,
+  type DistinctHeaders,
+  PASS_THROUGH_HEADER,
+  PASS_THROUGH_VALUE,
+  endToEndHeaders,
+} from '../../protocol/index.ts';
 
 export { rawResponseHead, type DistinctHeaders } from '../../protocol/index.ts';
 
 import type { SpokeIdentity } from './hub-identity.ts';
 
 /**
- * Never forwarded to the agent: the caller's credentials (the hub authenticated them; the
- * spoke must not see them), `host` (set to `agent-api`) and `expect` (the gateway's HTTP
- * server already answered `100 Continue`). `impersonate-*` is refused before forwarding and
- * dropped here as well, so only the gateway's own impersonation can reach an agent.
+ * How the agent API is to act on one request:
+ * - `impersonate`: a hub caller, as the prefixed `identity` (the agent adds its own token);
+ * - `pass-through`: a caller holding a spoke token; the agent forwards `authorization`
+ *   (`Bearer <token>`) unchanged and adds neither its own token nor impersonation.
  */
-const DROPPED_REQUEST_HEADERS = new Set(['authorization', 'host', 'expect']);
+export type AgentForwarding =
+  | { readonly kind: 'impersonate'; readonly identity: SpokeIdentity }
+  | { readonly kind: 'pass-through'; readonly authorization: string };
 
 /**
- * The headers of a request to the agent API: the caller's end-to-end headers, without its
- * credentials and impersonation, plus `Impersonate-User` and one `Impersonate-Group` per group.
+ * Never forwarded as the caller sent them: its credentials (a hub caller's never reach the
+ * spoke; a spoke token is re-sent as the one value the hub reviewed), `host` (set to
+ * `agent-api`), `expect` (the gateway's HTTP server already answered `100 Continue`) and the
+ * pass-through marker (only the gateway sets it).
+ */
+const DROPPED_REQUEST_HEADERS = new Set(['authorization', 'host', 'expect', PASS_THROUGH_HEADER]);
+
+/**
+ * The headers of a request to the agent API: the caller's end-to-end headers without its
+ * credentials, `Host`, `Expect` and any pass-through marker, plus, by `forwarding`:
+ * - `impersonate`: without the caller's `Impersonate-*` (refused before forwarding and dropped
+ *   here as well, so only the gateway's impersonation reaches an agent), then
+ *   `Impersonate-User` and one `Impersonate-Group` per group;
+ * - `pass-through`: the caller's `Impersonate-*` unchanged (the spoke decides them against the
+ *   token's identity), `Authorization` as reviewed and `Spokelink-Pass-Through: spoke-token`.
  * With `upgradeWith` (the caller's `Upgrade` values), `Connection: Upgrade` is kept so the
  * spoke API server can switch protocols; a chunked body stays chunked (Node re-frames it).
  */
 export function agentRequestHeaders(
   headers: DistinctHeaders,
-  identity: SpokeIdentity,
+  forwarding: AgentForwarding,
   upgradeWith?: readonly string[],
 ): OutgoingHttpHeaders {
+  const isPassThrough = forwarding.kind === 'pass-through';
   const out = endToEndHeaders(
     headers,
-    (lower) => DROPPED_REQUEST_HEADERS.has(lower) || lower.startsWith('impersonate-'),
+    (lower) =>
+      DROPPED_REQUEST_HEADERS.has(lower) || (!isPassThrough && lower.startsWith('impersonate-')),
   );
   out['host'] = AGENT_API_TARGET;
   if (upgradeWith !== undefined) {
@@ -43,8 +66,14 @@ export function agentRequestHeaders(
   } else if (headers['transfer-encoding'] !== undefined) {
     out['transfer-encoding'] = 'chunked';
   }
-  out['impersonate-user'] = identity.user;
-  if (identity.groups.length > 0) out['impersonate-group'] = [...identity.groups];
+  if (forwarding.kind === 'pass-through') {
+    out['authorization'] = forwarding.authorization;
+    out[PASS_THROUGH_HEADER] = PASS_THROUGH_VALUE;
+  } else {
+    out['impersonate-user'] = forwarding.identity.user;
+    if (forwarding.identity.groups.length > 0)
+      out['impersonate-group'] = [...forwarding.identity.groups];
+  }
   return out;
 }
 

@@ -17,8 +17,7 @@ import { DIAL_FAILURE_HEADER, statusForDialFailure } from '../frontend/index.ts'
 import { AgentIdentityError } from './agent-api-pool.ts';
 import type { AgentApiPool } from './agent-api-pool.ts';
 import { agentRequestHeaders, callerResponseHeaders, rawResponseHead } from './forward-headers.ts';
-import type { DistinctHeaders } from './forward-headers.ts';
-import type { SpokeIdentity } from './hub-identity.ts';
+import type { AgentForwarding, DistinctHeaders } from './forward-headers.ts';
 import { kubeStatus, sendStatus, writeRawStatus } from './kube-status.ts';
 import type { KubeStatus } from './kube-status.ts';
 
@@ -31,7 +30,8 @@ export interface ForwardTarget {
   readonly cluster: string;
   /** `/<rest>?<query>` as the agent receives it. */
   readonly path: string;
-  readonly identity: SpokeIdentity;
+  /** As the prefixed identity, or with the caller's own spoke token. */
+  readonly forwarding: AgentForwarding;
 }
 
 /** A failure before the agent answered, as the caller sees it. */
@@ -96,7 +96,7 @@ export function forwardRequest(
   const withBody = hasBody(req);
   const headers: OutgoingHttpHeaders = agentRequestHeaders(
     req.headersDistinct as DistinctHeaders,
-    target.identity,
+    target.forwarding,
   );
   let attempt = 0;
 
@@ -208,7 +208,7 @@ export function relayUpgrade(
       port: 443,
       method: req.method ?? 'GET',
       path: target.path,
-      headers: agentRequestHeaders(distinct, target.identity, distinct['upgrade'] ?? []),
+      headers: agentRequestHeaders(distinct, target.forwarding, distinct['upgrade'] ?? []),
       timeout: 0,
     });
   } catch (err) {

@@ -1,5 +1,7 @@
 // Every request the cluster gateway refuses before dialling, with its exact Status, its metric
 // and no agent connection (testing/gateway-rig.ts).
+import type { OutgoingHttpHeaders } from 'node:http';
+
 import { describe, expect, it } from 'vitest';
 
 import { call, eve, startRig, statusBody } from './testing/gateway-rig.ts';
@@ -16,20 +18,36 @@ describe('cluster gateway refusals', () => {
       status: statusBody(
         401,
         'Unauthorized',
-        'Unauthorized: send a hub bearer token or a client certificate from the hub',
+        'Unauthorized: send a bearer token (of the hub or of the spoke) or a client certificate from the hub',
       ),
       reason: 'no-credentials',
     },
     {
-      name: 'a token the hub does not know (a spoke token)',
+      name: 'a token the hub does not know beside a client certificate from another CA',
       path: '/clusters/c1/api',
-      options: { token: 'spoke-token' },
+      options: { token: 'spoke-token', cert: eve },
       status: statusBody(
         401,
         'Unauthorized',
-        'Unauthorized: the bearer token is not a hub token (the hub API server does not authenticate it); passing spoke tokens through is not supported yet',
+        'Unauthorized: the bearer token is not a hub token, and a client certificate the hub does not accept came with it; a spoke token passes through only without a client certificate',
       ),
       reason: 'not-a-hub-token',
+    },
+    {
+      name: 'two Authorization headers',
+      path: '/clusters/c1/api',
+      // Node writes an array as repeated header lines (its types only allow one value).
+      options: {
+        headers: {
+          authorization: ['Bearer spoke-token', 'Bearer alice-token'],
+        } as unknown as OutgoingHttpHeaders,
+      },
+      status: statusBody(
+        401,
+        'Unauthorized',
+        'Unauthorized: send exactly one Authorization header',
+      ),
+      reason: 'malformed-authorization',
     },
     {
       name: 'a Basic authorization',

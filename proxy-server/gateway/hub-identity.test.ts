@@ -121,7 +121,10 @@ describe('agentRequestHeaders', () => {
         accept: ['application/json'],
         'content-length': ['12'],
       },
-      { user: 'spokelink:hub:alice', groups: ['spokelink:hub:a', 'spokelink:hub:b'] },
+      {
+        kind: 'impersonate',
+        identity: { user: 'spokelink:hub:alice', groups: ['spokelink:hub:a', 'spokelink:hub:b'] },
+      },
     );
     expect(headers).toEqual({
       accept: 'application/json',
@@ -136,7 +139,7 @@ describe('agentRequestHeaders', () => {
     expect(
       agentRequestHeaders(
         { connection: ['Upgrade'], upgrade: ['SPDY/3.1'] },
-        { user: 'spokelink:hub:alice', groups: [] },
+        { kind: 'impersonate', identity: { user: 'spokelink:hub:alice', groups: [] } },
         ['SPDY/3.1'],
       ),
     ).toEqual({
@@ -148,9 +151,55 @@ describe('agentRequestHeaders', () => {
     expect(
       agentRequestHeaders(
         { 'transfer-encoding': ['chunked'] },
-        { user: 'spokelink:hub:a', groups: [] },
+        { kind: 'impersonate', identity: { user: 'spokelink:hub:a', groups: [] } },
       ),
     ).toMatchObject({ 'transfer-encoding': 'chunked' });
+  });
+
+  it("passes a spoke token through: the reviewed Authorization, the caller's Impersonate-*, the marker", () => {
+    const headers = agentRequestHeaders(
+      {
+        authorization: ['bearer   spoke-token'],
+        'impersonate-user': ['system:serviceaccount:ns:other'],
+        'impersonate-group': ['g1', 'g2'],
+        'spokelink-pass-through': ['forged'],
+        host: ['gw:9092'],
+        connection: ['keep-alive'],
+        expect: ['100-continue'],
+        accept: ['application/json'],
+      },
+      { kind: 'pass-through', authorization: 'Bearer spoke-token' },
+    );
+    expect(headers).toEqual({
+      accept: 'application/json',
+      host: 'agent-api',
+      authorization: 'Bearer spoke-token',
+      'impersonate-user': 'system:serviceaccount:ns:other',
+      'impersonate-group': ['g1', 'g2'],
+      'spokelink-pass-through': 'spoke-token',
+    });
+    expect(
+      agentRequestHeaders(
+        { connection: ['Upgrade'], upgrade: ['websocket'], authorization: ['Bearer s'] },
+        { kind: 'pass-through', authorization: 'Bearer s' },
+        ['websocket'],
+      ),
+    ).toEqual({
+      host: 'agent-api',
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      authorization: 'Bearer s',
+      'spokelink-pass-through': 'spoke-token',
+    });
+  });
+
+  it("drops a caller's pass-through marker on the impersonated path", () => {
+    expect(
+      agentRequestHeaders(
+        { 'spokelink-pass-through': ['spoke-token'], authorization: ['Bearer hub'] },
+        { kind: 'impersonate', identity: { user: 'spokelink:hub:alice', groups: [] } },
+      ),
+    ).toEqual({ host: 'agent-api', 'impersonate-user': 'spokelink:hub:alice' });
   });
 
   it('lists the impersonation headers a caller sent', () => {

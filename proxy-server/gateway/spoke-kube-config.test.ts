@@ -44,16 +44,22 @@ async function get(
 describe('withImpersonation', () => {
   const identity = { user: 'p:u', groups: ['p:g1', 'p:g2'] };
   it.each([
-    ['an object', { Accept: 'a', 'Impersonate-User': 'x' }],
+    [
+      'an object',
+      { Accept: 'a', 'Impersonate-User': 'x', 'Spokelink-Pass-Through': 'spoke-token' },
+    ],
     ['a flat array', ['Accept', 'a', 'impersonate-group', 'x']],
     ['pairs', new Map([['accept', 'a']])],
-  ])('keeps the headers of %s, drops impersonation, adds the identity', (_name, headers) => {
-    expect(withImpersonation(headers as never, identity)).toEqual({
-      accept: 'a',
-      'impersonate-user': 'p:u',
-      'impersonate-group': ['p:g1', 'p:g2'],
-    });
-  });
+  ])(
+    'keeps the headers of %s, drops impersonation and the pass-through marker, adds the identity',
+    (_name, headers) => {
+      expect(withImpersonation(headers as never, identity)).toEqual({
+        accept: 'a',
+        'impersonate-user': 'p:u',
+        'impersonate-group': ['p:g1', 'p:g2'],
+      });
+    },
+  );
   it('sends no group header without groups', () => {
     expect(withImpersonation(undefined, { user: 'p:u', groups: [] })).toEqual({
       'impersonate-user': 'p:u',

@@ -11,7 +11,7 @@ import type { RequestOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Dispatcher } from 'undici';
 
-import { AGENT_API_TARGET } from '../../protocol/index.ts';
+import { AGENT_API_TARGET, PASS_THROUGH_HEADER } from '../../protocol/index.ts';
 
 import type { SpokeIdentity } from './hub-identity.ts';
 import type { SpokeClients } from './spoke-clients.ts';
@@ -27,8 +27,9 @@ export const AGENT_API_SERVER = `https://${AGENT_API_TARGET}`;
 
 /**
  * `headers` (any shape undici accepts) as a plain object, without the caller's `impersonate-*`
- * headers, plus the identity's: one `Impersonate-User`, and the groups as an array so that each
- * goes on its own header line (joined with ", " they would name one group).
+ * headers and pass-through marker (this path always acts as the identity), plus the
+ * identity's: one `Impersonate-User`, and the groups as an array so that each goes on its own
+ * header line (joined with ", " they would name one group).
  */
 export function withImpersonation(
   headers: DispatchHeaders,
@@ -37,7 +38,13 @@ export function withImpersonation(
   const out: Record<string, string | string[]> = {};
   const add = (name: string, value: unknown): void => {
     const lower = name.toLowerCase();
-    if (lower.startsWith('impersonate-') || value === undefined || value === null) return;
+    if (
+      lower.startsWith('impersonate-') ||
+      lower === PASS_THROUGH_HEADER ||
+      value === undefined ||
+      value === null
+    )
+      return;
     const values = (Array.isArray(value) ? value : [value]).map(String);
     const previous = out[lower];
     const merged = previous === undefined ? values : [...[previous].flat(), ...values];

@@ -268,7 +268,8 @@ describe('the cluster gateway with real control planes', () => {
       apiVersion: 'v1',
       metadata: {},
       status: 'Failure',
-      message: 'Unauthorized: send a hub bearer token or a client certificate from the hub',
+      message:
+        'Unauthorized: send a bearer token (of the hub or of the spoke) or a client certificate from the hub',
       reason: 'Unauthorized',
       code: 401,
     });
