@@ -29,6 +29,14 @@ export function registerHubCommand(program: Command): void {
     .option('--registration-port <port>', 'registration API', port, 8099)
     .option('--gateway-port <port>', 'cluster gateway (/clusters/<cluster>/…)', port, 8443)
     .option('--health-port <port>', '/healthz, /readyz, /metrics', port, 8092)
+    .option(
+      '--server-count <n>',
+      'number of hub replicas; agents hold a tunnel to each (keep equal to the replicas)',
+      (v) => {
+        if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError('expected a positive integer');
+        return Number(v);
+      },
+    )
     .option('--auto-accept', 'accept new clusters at registration')
     .option('--agent-cert-seconds <n>', 'lifetime of agent certificates', (v) =>
       Number.parseInt(v, 10),
@@ -49,6 +57,7 @@ export function registerHubCommand(program: Command): void {
         registrationPort: number;
         gatewayPort: number;
         healthPort: number;
+        serverCount?: number;
         autoAccept?: boolean;
         agentCertSeconds?: number;
         components: string;
@@ -80,6 +89,7 @@ export function registerHubCommand(program: Command): void {
               gateway: opts.gatewayPort,
               health: opts.healthPort,
             },
+            ...(opts.serverCount === undefined ? {} : { serverCount: opts.serverCount }),
             autoAccept: opts.autoAccept === true,
             ...(opts.agentCertSeconds === undefined
               ? {}

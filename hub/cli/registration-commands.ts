@@ -12,6 +12,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { type Command, InvalidArgumentError } from 'commander';
 
 import { publicKeyHashSha256 } from '../../certs/index.ts';
+import { parseBootstrapToken } from '../../protocol/index.ts';
 import { hubCrds } from '../api/index.ts';
 import { apiStatus, installCrds } from '../kube/index.ts';
 import {
@@ -21,6 +22,8 @@ import {
   prepareLocalAgent,
   verifyHub,
 } from '../join/join-cluster.ts';
+import { agentManifestsYaml } from '../join/agent-manifests.ts';
+import type { JoinSpec } from '../join/spoke-objects.ts';
 import { BootstrapTokens } from '../registration/bootstrap-tokens.ts';
 import { acceptCluster, denyCluster } from '../registration/cluster-decisions.ts';
 import { HUB_INFO_CONFIGMAP, HUB_NAMESPACE } from '../registration/constants.ts';
@@ -260,7 +263,7 @@ export function registerRegistrationCommands(program: Command): void {
   program
     .command('join')
     .description(
-      "join this cluster to a hub: applies the agent's objects; --run-local also runs the agent here",
+      "join this cluster to a hub: applies the agent's objects; --run-local also runs the agent here; --output yaml prints them instead",
     )
     .requiredOption(
       '--hub <url>',
@@ -278,6 +281,8 @@ export function registerRegistrationCommands(program: Command): void {
       'run the agent as a local process (with its ServiceAccount token) instead of the Deployment',
     )
     .option('--health-port <port>', 'health port of the local agent (0: off)', '0')
+    .option('--output <format>', 'print the objects (yaml) instead of applying them')
+    .option('--skip-hub-verification', 'with --output: do not check the token with the hub first')
     .action(
       async (opts: {
         hub: string;
@@ -290,6 +295,8 @@ export function registerRegistrationCommands(program: Command): void {
         image: string;
         runLocal?: boolean;
         healthPort: string;
+        output?: string;
+        skipHubVerification?: boolean;
       }) => {
         try {
           if (!NAME.test(opts.clusterName))
@@ -299,14 +306,31 @@ export function registerRegistrationCommands(program: Command): void {
           if (opts.transport !== 'grpc' && opts.transport !== 'websocket') {
             throw new JoinError('--transport must be grpc or websocket');
           }
-          const spoke = spokeKubeconfig(opts.kubeconfig);
-          process.stderr.write(`verifying the hub at ${opts.hub}\n`);
-          await verifyHub(opts.hub, opts.token, opts.caHash);
+          const isPrint = opts.output !== undefined;
+          if (isPrint && opts.output !== 'yaml') {
+            throw new JoinError(
+              `--output ${opts.output ?? ''} is not supported: use --output yaml`,
+            );
+          }
+          if (isPrint && opts.runLocal === true) {
+            throw new JoinError(
+              '--output yaml prints the objects and runs nothing: drop --run-local',
+            );
+          }
+          if (opts.skipHubVerification === true && !isPrint) {
+            throw new JoinError(
+              '--skip-hub-verification goes with --output yaml only: join verifies the hub before it changes the spoke',
+            );
+          }
+          const spoke = isPrint ? undefined : spokeKubeconfig(opts.kubeconfig);
+          if (opts.skipHubVerification !== true) {
+            process.stderr.write(`verifying the hub at ${opts.hub}\n`);
+            await verifyHub(opts.hub, opts.token, opts.caHash);
+          } else if (parseBootstrapToken(opts.token) === undefined) {
+            throw new JoinError('--token is malformed (expected <6 chars>.<16 chars> of [a-z0-9])');
+          }
           const isLocal = opts.runLocal === true;
-          process.stderr.write(
-            `applying the agent's objects to the spoke (cluster ${opts.clusterName})\n`,
-          );
-          await applyJoin(spoke, {
+          const spec: JoinSpec = {
             hub: opts.hub,
             token: opts.token,
             clusterName: opts.clusterName,
@@ -315,7 +339,21 @@ export function registerRegistrationCommands(program: Command): void {
             image: opts.image,
             replicas: isLocal ? 0 : 1,
             ...(opts.caHash === undefined ? {} : { caHash: opts.caHash }),
-          });
+          };
+          if (spoke === undefined) {
+            process.stdout.write(
+              agentManifestsYaml(
+                spec,
+                `# The agent's objects for cluster ${opts.clusterName} (spokelink join --output yaml); kubectl apply -f this file.\n` +
+                  '# Secret spokelink-bootstrap holds the bootstrap token: keep this file secret.\n',
+              ),
+            );
+            return;
+          }
+          process.stderr.write(
+            `applying the agent's objects to the spoke (cluster ${opts.clusterName})\n`,
+          );
+          await applyJoin(spoke, spec);
           if (!isLocal) {
             process.stdout.write(
               `cluster ${opts.clusterName} joined: the agent Deployment registers with the hub; accept it there with \`spokelink accept ${opts.clusterName}\`\n`,

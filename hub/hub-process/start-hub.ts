@@ -69,6 +69,11 @@ export interface HubOptions {
   /** Lifetime of agent certificates, seconds; default 30 days. */
   readonly agentCertSeconds?: number;
   readonly serverId?: string;
+  /**
+   * How many proxy-server replicas run (told to agents, which hold a tunnel to each); default 1.
+   * With several, every replica reaches every cluster: the gateway and the leader's controllers.
+   */
+  readonly serverCount?: number;
   /** Called with failures the hub retries on its own. */
   readonly onError?: (what: string, err: unknown) => void;
   readonly log?: (message: string) => void;
@@ -141,6 +146,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       const clientCaPem = await hubClientCa(options.hub);
       server = await startProxyServer({
         ...(options.serverId === undefined ? {} : { serverId: options.serverId }),
+        ...(options.serverCount === undefined ? {} : { serverCount: options.serverCount }),
         tls: { certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, caPem: pki.ca.certPem },
         listen: {
           agentGrpc: at(listen.agentGrpc, 8091),
