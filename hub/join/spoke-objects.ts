@@ -136,6 +136,8 @@ export function spokeObjects(spec: JoinSpec): KubernetesObject[] {
           spec: {
             serviceAccountName: SPOKE_AGENT_SERVICE_ACCOUNT,
             terminationGracePeriodSeconds: 30,
+            // Pod Security "restricted" on the spoke admits it.
+            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
             containers: [
               {
                 name: 'agent',
