@@ -22,7 +22,7 @@ export class GetCommandError extends Error {
 
 const HEADERS = ['NAME', 'ACCEPTED', 'AVAILABLE', 'CLUSTERSET', 'KUBERNETES VERSION', 'AGE'];
 
-/** The hub kubeconfig: the flag, else $KUBECONFIG, else the sandbox hub's. */
+/** The hub kubeconfig: the flag, else $KUBECONFIG, else the sandbox hub's, else in-cluster. */
 export function resolveHubKubeconfig(
   flag: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
@@ -37,6 +37,8 @@ export function resolveHubKubeconfig(
   try {
     if (path !== undefined) kc.loadFromFile(path);
     else if (fromEnv !== undefined && fromEnv !== '') kc.loadFromDefault();
+    // In a pod (the hub Deployment): its ServiceAccount, whose rotating token is re-read.
+    else if ((env['KUBERNETES_SERVICE_HOST'] ?? '') !== '') kc.loadFromCluster();
     else
       throw new GetCommandError(
         'no hub is configured: pass --kubeconfig, set KUBECONFIG, or start one with `spokelink sandbox up`',

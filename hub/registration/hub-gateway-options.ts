@@ -27,16 +27,25 @@ export function gatewayHubOptionsOf(kubeConfig: KubeConfig): GatewayHubOptions {
   if (caPem === undefined) throw new Error('the hub kubeconfig has no certificate-authority');
   const clientCertPem = pemOf(user.certData, user.certFile);
   const clientKeyPem = pemOf(user.keyData, user.keyFile);
-  const tokenFile = (user as unknown as { tokenFile?: string }).tokenFile;
-  const token =
-    user.token ?? (tokenFile === undefined ? undefined : readFileSync(tokenFile, 'utf8').trim());
+  // A token file (a projected, rotating ServiceAccount token; client-node's in-cluster config
+  // uses one) is handed over as a file, so the gateway follows its rotation.
+  const tokenFile =
+    (user as unknown as { tokenFile?: string }).tokenFile ??
+    (user.authProvider?.name === 'tokenFile'
+      ? (user.authProvider.config as { tokenFile?: string } | undefined)?.tokenFile
+      : undefined);
+  const token = user.token;
   return {
     server: cluster.server,
     caPem,
     ...(clientCertPem !== undefined && clientKeyPem !== undefined
       ? { clientCertPem, clientKeyPem }
       : {}),
-    ...(token === undefined || token === '' ? {} : { token }),
+    ...(token !== undefined && token !== ''
+      ? { token }
+      : tokenFile !== undefined && tokenFile !== ''
+        ? { tokenFile }
+        : {}),
   };
 }
 

@@ -42,7 +42,13 @@ describe('resolveGatewayOptions', () => {
     {
       name: 'a hub without credentials',
       options: { ...valid, hub: { server: 'https://h', caPem: pki.ca.certPem } },
-      message: 'invalid options: gateway.hub needs clientCertPem and clientKeyPem, or a token',
+      message:
+        'invalid options: gateway.hub needs clientCertPem and clientKeyPem, a token or a tokenFile',
+    },
+    {
+      name: 'a token and a token file',
+      options: { ...valid, hub: { ...valid.hub, tokenFile: '/var/run/token' } },
+      message: 'invalid options: gateway.hub.token and hub.tokenFile are exclusive',
     },
     {
       name: 'a certificate agents would refuse',

@@ -29,6 +29,11 @@ export interface GatewayHubOptions {
   clientKeyPem?: string;
   /** Bearer token, used when no client certificate is given. Read once; not refreshed. */
   token?: string;
+  /**
+   * A file holding the bearer token (e.g. a projected ServiceAccount token, which the kubelet
+   * rotates): re-read when it changes, checked at most every 10 s. Exclusive with `token`.
+   */
+  tokenFile?: string;
 }
 
 /**
@@ -65,6 +70,7 @@ export interface ResolvedGatewayOptions {
     readonly clientCertPem: string | undefined;
     readonly clientKeyPem: string | undefined;
     readonly token: string | undefined;
+    readonly tokenFile: string | undefined;
   };
   readonly clientCaPem: string | undefined;
   readonly identityPrefix: string;
@@ -139,14 +145,20 @@ function resolveHub(hub: GatewayHubOptions | undefined): ResolvedGatewayOptions[
     (typeof hub.token !== 'string' || !/^[\x21-\x7e]+$/.test(hub.token))
   )
     throw invalid('hub.token must be a non-empty printable ASCII string');
-  if (!hasCert && hub.token === undefined)
-    throw invalid('hub needs clientCertPem and clientKeyPem, or a token');
+  if (hub.tokenFile !== undefined) {
+    if (typeof hub.tokenFile !== 'string' || hub.tokenFile === '')
+      throw invalid('hub.tokenFile must be a non-empty path');
+    if (hub.token !== undefined) throw invalid('hub.token and hub.tokenFile are exclusive');
+  }
+  if (!hasCert && hub.token === undefined && hub.tokenFile === undefined)
+    throw invalid('hub needs clientCertPem and clientKeyPem, a token or a tokenFile');
   return {
     server,
     caPem,
     clientCertPem: hub.clientCertPem,
     clientKeyPem: hub.clientKeyPem,
     token: hub.token,
+    tokenFile: hub.tokenFile,
   };
 }
 

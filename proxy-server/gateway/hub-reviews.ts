@@ -6,6 +6,7 @@
  * (review-cache.ts).
  */
 import { Buffer } from 'node:buffer';
+import { readFileSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 
@@ -19,6 +20,8 @@ export const HUB_REVIEW_TIMEOUT_MS = 10_000;
 const MAX_REVIEW_RESPONSE_BYTES = 1024 * 1024;
 /** Idle keep-alive connections kept to the hub API server. */
 const MAX_FREE_HUB_SOCKETS = 8;
+/** How often a `tokenFile` is checked for a new token, in ms. */
+const TOKEN_FILE_CHECK_MS = 10_000;
 
 /** What a TokenReview said about a token. */
 export type TokenReviewResult =
@@ -69,6 +72,36 @@ function extraOf(value: unknown): Record<string, string[]> | undefined {
 export class HubReviewer {
   readonly #hub: ResolvedGatewayOptions['hub'];
   readonly #agent: Agent;
+
+  /** The token file's content and when it was last checked. */
+  #fileToken: { value: string; mtimeMs: number; checkedAt: number } | undefined;
+
+  #authorization(): { authorization: string } | Record<string, never> {
+    const token =
+      this.#hub.tokenFile === undefined
+        ? this.#hub.token
+        : this.#readTokenFile(this.#hub.tokenFile);
+    return token === undefined || token === '' ? {} : { authorization: `Bearer ${token}` };
+  }
+
+  /** Re-reads the token file when its mtime changed, at most every TOKEN_FILE_CHECK_MS. */
+  #readTokenFile(path: string): string | undefined {
+    const now = Date.now();
+    const cached = this.#fileToken;
+    if (cached !== undefined && now - cached.checkedAt < TOKEN_FILE_CHECK_MS) return cached.value;
+    try {
+      const { mtimeMs } = statSync(path);
+      const value =
+        cached !== undefined && cached.mtimeMs === mtimeMs
+          ? cached.value
+          : readFileSync(path, 'utf8').trim();
+      this.#fileToken = { value, mtimeMs, checkedAt: now };
+      return value;
+    } catch {
+      // Keep the last good token while the file is being replaced.
+      return cached?.value;
+    }
+  }
 
   constructor(hub: ResolvedGatewayOptions['hub']) {
     this.#hub = hub;
@@ -150,9 +183,7 @@ export class HubReviewer {
           'content-type': 'application/json',
           accept: 'application/json',
           'content-length': payload.length,
-          ...(this.#hub.clientCertPem === undefined && this.#hub.token !== undefined
-            ? { authorization: `Bearer ${this.#hub.token}` }
-            : {}),
+          ...(this.#hub.clientCertPem === undefined ? this.#authorization() : {}),
         },
       });
       req.on('timeout', () => {
