@@ -20,7 +20,9 @@ import {
   startProxyServer,
 } from '../../proxy-server/index.ts';
 import { createClusterProxyAddOnController } from '../controllers/cluster-proxy-addon/index.ts';
+import { createClusterSetController } from '../controllers/cluster-set/index.ts';
 import { createClusterStatusController } from '../controllers/cluster-status/index.ts';
+import { createPlacementController } from '../controllers/placement/index.ts';
 import { createLeaderElector } from '../leader-election/index.ts';
 import { HUB_NAMESPACE } from '../registration/constants.ts';
 import type { TunnelEndpoints } from '../../protocol/index.ts';
@@ -190,6 +192,15 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         });
         controller = started;
         const stops: (() => Promise<void>)[] = [() => started.stop()];
+        // Cluster sets, bindings and placements: the hub API server only, no tunnel.
+        const clusterSets = createClusterSetController({ hub: options.hub, onError });
+        const placement = createPlacementController({ hub: options.hub, onError });
+        clusterSets.start();
+        placement.start();
+        stops.push(
+          () => clusterSets.stop(),
+          () => placement.stop(),
+        );
         // The status and add-on controllers read spokes through this replica's tunnels.
         const tunnel = server;
         if (tunnel !== undefined) {
