@@ -24,6 +24,7 @@ import {
 } from '../join/join-cluster.ts';
 import { agentManifestsYaml } from '../join/agent-manifests.ts';
 import type { JoinSpec } from '../join/spoke-objects.ts';
+import { ensureManifestWorkAdmissionPolicy } from '../controllers/manifest-work/index.ts';
 import { BootstrapTokens } from '../registration/bootstrap-tokens.ts';
 import { acceptCluster, denyCluster } from '../registration/cluster-decisions.ts';
 import { HUB_INFO_CONFIGMAP, HUB_NAMESPACE } from '../registration/constants.ts';
@@ -112,6 +113,8 @@ export function registerRegistrationCommands(program: Command): void {
           process.stderr.write('installing the OCM CRDs on the hub\n');
           await installCrds(hub, hubCrds());
           await ensureHubNamespace(hub);
+          // ManifestWork's 500 KiB limit and name rules, enforced by the hub API server itself.
+          await ensureManifestWorkAdmissionPolicy(hub);
           process.stderr.write(
             `creating the hub CA and certificates in namespace ${HUB_NAMESPACE}\n`,
           );

@@ -22,6 +22,7 @@ import {
 import { createClusterProxyAddOnController } from '../controllers/cluster-proxy-addon/index.ts';
 import { createClusterSetController } from '../controllers/cluster-set/index.ts';
 import { createClusterStatusController } from '../controllers/cluster-status/index.ts';
+import { createManifestWorkController } from '../controllers/manifest-work/index.ts';
 import { createPlacementController } from '../controllers/placement/index.ts';
 import { createLeaderElector } from '../leader-election/index.ts';
 import { HUB_NAMESPACE } from '../registration/constants.ts';
@@ -224,6 +225,18 @@ export async function startHub(options: HubOptions): Promise<Hub> {
             () => status.stop(),
             () => addOn.stop(),
           );
+          // ManifestWorks are applied to their cluster through the tunnel.
+          const work = createManifestWorkController({
+            hub: options.hub,
+            server: tunnel,
+            spokeKubeConfig,
+            // `spokelink init` installs the 500 KiB admission policy: the hub process needs no
+            // right to write admission policies.
+            installAdmissionPolicy: false,
+            onError: (cluster, err) => onError(`manifest work ${cluster ?? ''}`.trim(), err),
+          });
+          work.start();
+          stops.push(() => work.stop());
         }
         isLeading = true;
         return async () => {

@@ -14,6 +14,15 @@ export {
 export { conditionTime, setCondition } from './conditions.ts';
 export { apiStatus, installCrds } from './install-crds.ts';
 export { describeError, kubeGet, type KubeGetOptions, type KubeResponse } from './kube-get.ts';
+export {
+  createKeyQueue,
+  DEFAULT_QUEUE_WORKERS,
+  QUEUE_RETRY_BASE_MS,
+  QUEUE_RETRY_MAX_MS,
+  type KeyQueue,
+  type KeyQueueOptions,
+  type KeyResult,
+} from './key-queue.ts';
 export { kubeManagedClusterStore, type ManagedClusterStore } from './managed-cluster-store.ts';
 export {
   WATCH_RESTART_DELAY_MS,

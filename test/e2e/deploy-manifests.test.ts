@@ -409,6 +409,8 @@ describe('deploy/hub', () => {
         'managedclustersetbindings.cluster.open-cluster-management.io/status|[]|[]|[patch]',
         'managedclustersets.cluster.open-cluster-management.io|[]|[]|[get list watch create update]',
         'managedclustersets.cluster.open-cluster-management.io/status|[]|[]|[patch]',
+        'manifestworks.work.open-cluster-management.io|[]|[]|[get list watch patch]',
+        'manifestworks.work.open-cluster-management.io/status|[]|[]|[update]',
         'namespaces|[]|[]|[create]',
         'placementdecisions.cluster.open-cluster-management.io|[]|[]|[get list watch create patch delete]',
         'placementdecisions.cluster.open-cluster-management.io/status|[]|[]|[patch]',

@@ -1,0 +1,142 @@
+// Drift watches with a fake list/watch: one watch per GVR, events filtered to tracked objects,
+// the controller's own writes ignored, a relist (first start, 410) requeues the owners.
+import { describe, expect, it } from 'vitest';
+
+import type { JsonObject } from './apply-decision.ts';
+import type { Gvr } from './resource-ref.ts';
+import type { SpokeApi, WatchEvent } from './spoke-client.ts';
+import { ClusterWatches } from './spoke-watches.ts';
+
+const CONFIGMAPS: Gvr = { group: '', version: 'v1', resource: 'configmaps' };
+const DEPLOYMENTS: Gvr = { group: 'apps', version: 'v1', resource: 'deployments' };
+
+interface OpenWatch {
+  gvr: Gvr;
+  query: Record<string, string>;
+  emit: (event: WatchEvent) => void;
+  fail: (err: unknown) => void;
+  aborted: boolean;
+}
+
+function fakeSpoke() {
+  const watches: OpenWatch[] = [];
+  let lists = 0;
+  const client = {
+    list: async () => {
+      lists++;
+      return { metadata: { resourceVersion: `${100 + lists}` } };
+    },
+    watch: (
+      gvr: Gvr,
+      query: Record<string, string>,
+      onEvent: OpenWatch['emit'],
+      onDone: OpenWatch['fail'],
+    ) => {
+      const open: OpenWatch = {
+        gvr,
+        query,
+        emit: onEvent,
+        // The watch ends by itself (the server's timeout, or a failure).
+        fail: (err) => {
+          open.aborted = true;
+          onDone(err);
+        },
+        aborted: false,
+      };
+      watches.push(open);
+      return { abort: () => (open.aborted = true) };
+    },
+  } as unknown as SpokeApi;
+  return { client, watches, lists: () => lists };
+}
+
+function cm(name: string, resourceVersion: string, namespace = 'ns'): JsonObject {
+  return { metadata: { name, namespace, resourceVersion } };
+}
+
+function setup() {
+  const spoke = fakeSpoke();
+  const changes: string[][] = [];
+  const errors: unknown[] = [];
+  const watches = new ClusterWatches({
+    client: spoke.client,
+    onChange: (keys) => changes.push([...keys].sort()),
+    onError: (err) => errors.push(err),
+  });
+  const live = () => spoke.watches.filter((w) => !w.aborted);
+  return { spoke, changes, errors, watches, live };
+}
+
+describe('ClusterWatches', () => {
+  it('watches each GVR once from a listed resourceVersion and requeues the owners after the list', async () => {
+    const f = setup();
+    f.watches.track('ns1/w1', [
+      { gvr: CONFIGMAPS, namespace: 'ns', name: 'a', resourceVersion: '5' },
+    ]);
+    f.watches.track('ns1/w2', [
+      { gvr: CONFIGMAPS, namespace: 'ns', name: 'a', resourceVersion: '5' },
+      { gvr: DEPLOYMENTS, namespace: 'ns', name: 'd' },
+    ]);
+    await expect.poll(() => f.live().length).toBe(2);
+    expect(f.watches.watched().sort()).toEqual(['/v1/configmaps', 'apps/v1/deployments']);
+    expect(f.live()[0]?.query).toMatchObject({
+      allowWatchBookmarks: 'true',
+      resourceVersion: '101',
+    });
+    expect(f.changes).toEqual(expect.arrayContaining([['ns1/w1', 'ns1/w2'], ['ns1/w2']]));
+    f.watches.stop();
+  });
+
+  it('ignores untracked objects and its own writes; an edit or a delete requeues every owner', async () => {
+    const f = setup();
+    const object = { gvr: CONFIGMAPS, namespace: 'ns', name: 'a', resourceVersion: '5' };
+    f.watches.track('ns1/w1', [object]);
+    f.watches.track('ns1/w2', [object]);
+    await expect.poll(() => f.live().length).toBe(1);
+    f.changes.length = 0;
+    const [watch] = f.live();
+    watch?.emit({ type: 'MODIFIED', object: cm('other', '6') });
+    watch?.emit({ type: 'MODIFIED', object: cm('a', '5') });
+    watch?.emit({ type: 'BOOKMARK', object: cm('', '7') });
+    expect(f.changes).toEqual([]);
+    watch?.emit({ type: 'MODIFIED', object: cm('a', '8') });
+    watch?.emit({ type: 'MODIFIED', object: cm('a', '8') });
+    watch?.emit({ type: 'DELETED', object: cm('a', '9') });
+    expect(f.changes).toEqual([
+      ['ns1/w1', 'ns1/w2'],
+      ['ns1/w1', 'ns1/w2'],
+    ]);
+    f.watches.stop();
+  });
+
+  it('stops a GVR watch when no work tracks it any more', async () => {
+    const f = setup();
+    f.watches.track('ns1/w1', [{ gvr: CONFIGMAPS, namespace: 'ns', name: 'a' }]);
+    await expect.poll(() => f.live().length).toBe(1);
+    f.watches.track('ns1/w1', [{ gvr: DEPLOYMENTS, namespace: 'ns', name: 'd' }]);
+    await expect.poll(() => f.live().map((w) => w.gvr.resource)).toEqual(['deployments']);
+    f.watches.untrack('ns1/w1');
+    expect(f.live()).toEqual([]);
+    expect(f.watches.watched()).toEqual([]);
+  });
+
+  it('lists again after 410 Gone, resumes after the server ends a watch, retries a failure', async () => {
+    const f = setup();
+    f.watches.track('ns1/w1', [{ gvr: CONFIGMAPS, namespace: 'ns', name: 'a' }]);
+    await expect.poll(() => f.live().length).toBe(1);
+    f.live()[0]?.emit({ type: 'MODIFIED', object: cm('x', '150') });
+    f.live()[0]?.fail(undefined); // the server's timeout: resume from the last resourceVersion
+    await expect.poll(() => f.spoke.watches.length).toBe(2);
+    expect(f.spoke.watches[1]?.query.resourceVersion).toBe('150');
+    f.changes.length = 0;
+    f.spoke.watches[1]?.emit({ type: 'ERROR', object: { code: 410 } });
+    await expect.poll(() => f.spoke.lists()).toBe(2);
+    await expect.poll(() => f.live().length).toBe(1);
+    expect(f.changes).toEqual([['ns1/w1']]);
+    f.live()[0]?.fail(new Error('tunnel lost'));
+    await expect.poll(() => f.live().length, { timeout: 3_000 }).toBe(1);
+    expect(f.errors).toEqual([new Error('tunnel lost')]);
+    f.watches.stop();
+    expect(f.live()).toEqual([]);
+  });
+});
