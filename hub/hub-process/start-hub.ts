@@ -23,7 +23,9 @@ import { createClusterProxyAddOnController } from '../controllers/cluster-proxy-
 import { createClusterSetController } from '../controllers/cluster-set/index.ts';
 import { createClusterStatusController } from '../controllers/cluster-status/index.ts';
 import { createManifestWorkController } from '../controllers/manifest-work/index.ts';
+import { createManifestWorkReplicaSetController } from '../controllers/manifest-work-replica-set/index.ts';
 import { createPlacementController } from '../controllers/placement/index.ts';
+import { createWorkAddOnController } from '../controllers/work-addon/index.ts';
 import { createLeaderElector } from '../leader-election/index.ts';
 import { HUB_NAMESPACE } from '../registration/constants.ts';
 import type { TunnelEndpoints } from '../../protocol/index.ts';
@@ -196,11 +198,15 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         // Cluster sets, bindings and placements: the hub API server only, no tunnel.
         const clusterSets = createClusterSetController({ hub: options.hub, onError });
         const placement = createPlacementController({ hub: options.hub, onError });
+        // ManifestWorkReplicaSets stamp ManifestWorks from PlacementDecisions: hub only too.
+        const replicaSets = createManifestWorkReplicaSetController({ hub: options.hub, onError });
         clusterSets.start();
         placement.start();
+        replicaSets.start();
         stops.push(
           () => clusterSets.stop(),
           () => placement.stop(),
+          () => replicaSets.stop(),
         );
         // The status and add-on controllers read spokes through this replica's tunnels.
         const tunnel = server;
@@ -235,8 +241,19 @@ export async function startHub(options: HubOptions): Promise<Hub> {
             installAdmissionPolicy: false,
             onError: (cluster, err) => onError(`manifest work ${cluster ?? ''}`.trim(), err),
           });
+          // Work delivery as an add-on: `work-manager` Available per cluster.
+          const workAddOn = createWorkAddOnController({
+            hub: options.hub,
+            server: tunnel,
+            spokeKubeConfig,
+            onError: (cluster, err) => onError(`work add-on ${cluster ?? ''}`.trim(), err),
+          });
           work.start();
-          stops.push(() => work.stop());
+          workAddOn.start();
+          stops.push(
+            () => work.stop(),
+            () => workAddOn.stop(),
+          );
         }
         isLeading = true;
         return async () => {

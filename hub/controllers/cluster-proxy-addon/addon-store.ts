@@ -12,7 +12,7 @@ const CMA = { group: ADDON_GROUP, version: VERSION, plural: 'clustermanagementad
 const MCA = { group: ADDON_GROUP, version: VERSION, plural: 'managedclusteraddons' };
 
 /**
- * The add-on objects on the hub, as the cluster-proxy add-on controller reads and writes them.
+ * The add-on objects on the hub, as the add-on controllers (cluster proxy, work) read and write them.
  * Stateless: every call is one or two API requests; safe to use concurrently.
  */
 export interface AddOnStore {

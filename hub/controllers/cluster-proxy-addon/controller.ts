@@ -1,49 +1,8 @@
-import { isDeepStrictEqual } from 'node:util';
-
-import type { KubeConfig } from '@kubernetes/client-node';
-
-import type { ClusterManagementAddOn } from '../../api/index.ts';
-import {
-  connectedClusters,
-  clusterTriggers,
-  createClusterReconciler,
-  describeError,
-  kubeGet,
-  kubeManagedClusterStore,
-  type AgentPresence,
-  type ClusterTriggerOptions,
-  type ManagedClusterStore,
-} from '../../kube/index.ts';
-import {
-  CLUSTER_PROXY_ADDON_NAME,
-  CLUSTER_PROXY_FEATURE_LABEL,
-  clusterManagementAddOn,
-  decideAddOnStatus,
-  featureLabelValue,
-  managedClusterAddOn,
-  type AgentApiProbe,
-} from './addon-decision.ts';
-import { kubeAddOnStore, type AddOnStore } from './addon-store.ts';
+import { CLUSTER_PROXY_ADDON } from './addon-decision.ts';
+import { createAddOnController, type AddOnControllerOptions } from './addon-controller.ts';
 
 /** Options of {@link createClusterProxyAddOnController}. */
-export interface ClusterProxyAddOnControllerOptions extends ClusterTriggerOptions {
-  /** The hub API server: ManagedClusters, the add-on objects, cluster namespaces. */
-  readonly hub: KubeConfig;
-  /** Who is connected: the proxy-server. */
-  readonly server: AgentPresence;
-  /**
-   * How the hub reaches a cluster's agent API: the proxy-server's
-   * `spokeKubeConfig(cluster, HUB_CONTROLLER_IDENTITY)`.
-   */
-  readonly spokeKubeConfig: (cluster: string) => KubeConfig;
-  /** Timeout of the agent API probe; default 3 s. */
-  readonly probeTimeoutMs?: number;
-  /** Seams for unit tests. */
-  readonly clusters?: ManagedClusterStore;
-  readonly addons?: AddOnStore;
-  readonly probe?: (cluster: string, spoke: KubeConfig) => Promise<AgentApiProbe>;
-  readonly now?: () => Date;
-}
+export type ClusterProxyAddOnControllerOptions = Omit<AddOnControllerOptions, 'definition'>;
 
 /**
  * The cluster proxy as an OCM add-on (issue 4 item 4): the ClusterManagementAddOn
@@ -69,68 +28,8 @@ export interface ClusterProxyAddOnController {
   reconcile(name: string): Promise<void>;
 }
 
-/** GET /readyz through the agent API; never rejects. */
-export async function probeAgentApi(spoke: KubeConfig, timeoutMs: number): Promise<AgentApiProbe> {
-  try {
-    const answer = await kubeGet(spoke, '/readyz', { timeoutMs, maxBytes: 64 * 1024 });
-    return { answered: true, status: answer.status };
-  } catch (err: unknown) {
-    return { answered: false, error: describeError(err) };
-  }
-}
-
 export function createClusterProxyAddOnController(
   options: ClusterProxyAddOnControllerOptions,
 ): ClusterProxyAddOnController {
-  const clusters = options.clusters ?? kubeManagedClusterStore(options.hub);
-  const addons = options.addons ?? kubeAddOnStore(options.hub);
-  const timeoutMs = options.probeTimeoutMs ?? 3_000;
-  const probe =
-    options.probe ?? ((_cluster: string, spoke: KubeConfig) => probeAgentApi(spoke, timeoutMs));
-  const now = options.now ?? (() => new Date());
-  const isConnected = (name: string) => connectedClusters(options.server).has(name);
-  let owner: ClusterManagementAddOn | undefined;
-
-  const ensureOwner = async (): Promise<ClusterManagementAddOn> => {
-    owner = await addons.ensureClusterManagementAddOn(clusterManagementAddOn());
-    return owner;
-  };
-
-  /** Resolves true on a write conflict: run again with a fresh read. */
-  const reconcileOnce = async (name: string): Promise<boolean> => {
-    const cluster = await clusters.get(name);
-    if (cluster === undefined || cluster.metadata?.deletionTimestamp != null) return false;
-    const cma = owner ?? (await ensureOwner());
-    const addon =
-      (await addons.getManagedClusterAddOn(name, CLUSTER_PROXY_ADDON_NAME)) ??
-      (await addons.createManagedClusterAddOn(managedClusterAddOn(name, cma)));
-    const accepted = cluster.spec?.hubAcceptsClient === true;
-    const connected = isConnected(name);
-    const observation =
-      accepted && connected
-        ? { accepted, connected, probe: await probe(name, options.spokeKubeConfig(name)) }
-        : { accepted, connected };
-    // The agent may have left during the probe: never report a lost tunnel as Available.
-    const observed =
-      observation.connected && !isConnected(name) ? { accepted, connected: false } : observation;
-    const status = decideAddOnStatus(addon, cma, observed, now());
-    if (!isDeepStrictEqual(status, addon.status ?? {})) {
-      if (!(await addons.replaceManagedClusterAddOnStatus({ ...addon, status }))) return true;
-    }
-    const label = featureLabelValue(status);
-    if (cluster.metadata?.labels?.[CLUSTER_PROXY_FEATURE_LABEL] !== label)
-      await clusters.patchLabels(name, { [CLUSTER_PROXY_FEATURE_LABEL]: label });
-    return false;
-  };
-
-  return createClusterReconciler({
-    reconcileOnce,
-    listClusters: async () => {
-      await ensureOwner();
-      return (await clusters.list()).flatMap((c) =>
-        c.metadata?.name === undefined ? [] : [c.metadata.name],
-      );
-    },
-    ...clusterTriggers(options.hub, options.server, options),
-  });
+  return createAddOnController({ ...options, definition: CLUSTER_PROXY_ADDON });
 }

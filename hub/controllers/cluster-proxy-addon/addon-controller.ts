@@ -1,0 +1,134 @@
+import { isDeepStrictEqual } from 'node:util';
+
+import type { KubeConfig } from '@kubernetes/client-node';
+
+import { ADDON_FEATURE_LABEL_PREFIX, type ClusterManagementAddOn } from '../../api/index.ts';
+import {
+  connectedClusters,
+  clusterTriggers,
+  createClusterReconciler,
+  describeError,
+  kubeGet,
+  kubeManagedClusterStore,
+  type AgentPresence,
+  type ClusterReconciler,
+  type ClusterTriggerOptions,
+  type ManagedClusterStore,
+} from '../../kube/index.ts';
+import {
+  clusterManagementAddOn,
+  decideAddOnStatus,
+  featureLabelValue,
+  managedClusterAddOn,
+  type AddOnDefinition,
+  type AgentApiProbe,
+} from './addon-decision.ts';
+import { kubeAddOnStore, type AddOnStore } from './addon-store.ts';
+
+/** Options of {@link createAddOnController}. */
+export interface AddOnControllerOptions extends ClusterTriggerOptions {
+  /** Which add-on: its name, metadata and probe. */
+  readonly definition: AddOnDefinition;
+  /** The hub API server: ManagedClusters, the add-on objects, cluster namespaces. */
+  readonly hub: KubeConfig;
+  /** Who is connected: the proxy-server. */
+  readonly server: AgentPresence;
+  /**
+   * How the hub reaches a cluster's agent API: the proxy-server's
+   * `spokeKubeConfig(cluster, HUB_CONTROLLER_IDENTITY)`.
+   */
+  readonly spokeKubeConfig: (cluster: string) => KubeConfig;
+  /** Timeout of the agent API probe; default 3 s. */
+  readonly probeTimeoutMs?: number;
+  /** Seams for unit tests. */
+  readonly clusters?: ManagedClusterStore;
+  readonly addons?: AddOnStore;
+  readonly probe?: (cluster: string, spoke: KubeConfig) => Promise<AgentApiProbe>;
+  readonly now?: () => Date;
+}
+
+/**
+ * A hub-probed add-on (see {@link AddOnDefinition}). `start()` creates the
+ * ClusterManagementAddOn (an existing one is left as it is; it is ensured again at every
+ * resync), then reconciles every cluster now, when the ManagedCluster watch reports it, when
+ * its agents come or all go (every `agentPollMs`), and every `intervalMs`; `stop()` ends the
+ * watch and timers and resolves once in-flight reconciles settled (idempotent);
+ * `reconcile(name)` creates the cluster's namespace and ManagedClusterAddOn when missing (never
+ * changes the spec of an existing one), probes, and writes the status and the ManagedCluster
+ * label `feature.open-cluster-management.io/addon-<name>` when they changed. A missing or
+ * deleting cluster is left alone. Rejects on API failures.
+ */
+export type AddOnController = ClusterReconciler;
+
+/** GET `path` through the agent API; never rejects. */
+export async function probeAgentApi(
+  spoke: KubeConfig,
+  timeoutMs: number,
+  path = '/readyz',
+  maxBytes = 64 * 1024,
+): Promise<AgentApiProbe> {
+  try {
+    const answer = await kubeGet(spoke, path, { timeoutMs, maxBytes });
+    return { answered: true, status: answer.status };
+  } catch (err: unknown) {
+    return { answered: false, error: describeError(err) };
+  }
+}
+
+export function createAddOnController(options: AddOnControllerOptions): AddOnController {
+  const { definition } = options;
+  const featureLabel = `${ADDON_FEATURE_LABEL_PREFIX}${definition.name}`;
+  const clusters = options.clusters ?? kubeManagedClusterStore(options.hub);
+  const addons = options.addons ?? kubeAddOnStore(options.hub);
+  const timeoutMs = options.probeTimeoutMs ?? 3_000;
+  const probe =
+    options.probe ??
+    ((_cluster: string, spoke: KubeConfig) =>
+      probeAgentApi(spoke, timeoutMs, definition.probePath, definition.probeMaxBytes));
+  const now = options.now ?? (() => new Date());
+  const isConnected = (name: string) => connectedClusters(options.server).has(name);
+  let owner: ClusterManagementAddOn | undefined;
+
+  const ensureOwner = async (): Promise<ClusterManagementAddOn> => {
+    owner = await addons.ensureClusterManagementAddOn(clusterManagementAddOn(definition));
+    return owner;
+  };
+
+  /** Resolves true on a write conflict: run again with a fresh read. */
+  const reconcileOnce = async (name: string): Promise<boolean> => {
+    const cluster = await clusters.get(name);
+    if (cluster === undefined || cluster.metadata?.deletionTimestamp != null) return false;
+    const cma = owner ?? (await ensureOwner());
+    const addon =
+      (await addons.getManagedClusterAddOn(name, definition.name)) ??
+      (await addons.createManagedClusterAddOn(managedClusterAddOn(name, cma, definition)));
+    const accepted = cluster.spec?.hubAcceptsClient === true;
+    const connected = isConnected(name);
+    const observation =
+      accepted && connected
+        ? { accepted, connected, probe: await probe(name, options.spokeKubeConfig(name)) }
+        : { accepted, connected };
+    // The agent may have left during the probe: never report a lost tunnel as Available.
+    const observed =
+      observation.connected && !isConnected(name) ? { accepted, connected: false } : observation;
+    const status = decideAddOnStatus(addon, cma, observed, now(), definition);
+    if (!isDeepStrictEqual(status, addon.status ?? {})) {
+      if (!(await addons.replaceManagedClusterAddOnStatus({ ...addon, status }))) return true;
+    }
+    const label = featureLabelValue(status);
+    if (cluster.metadata?.labels?.[featureLabel] !== label)
+      await clusters.patchLabels(name, { [featureLabel]: label });
+    return false;
+  };
+
+  return createClusterReconciler({
+    reconcileOnce,
+    listClusters: async () => {
+      await ensureOwner();
+      return (await clusters.list()).flatMap((c) =>
+        c.metadata?.name === undefined ? [] : [c.metadata.name],
+      );
+    },
+    ...clusterTriggers(options.hub, options.server, options),
+  });
+}

@@ -1,0 +1,152 @@
+// ManifestWork delivery as an OCM add-on against the real hub and spoke1: the work add-on
+// controller creates the ClusterManagementAddOn `work-manager` and a ManagedClusterAddOn per
+// cluster, Available while the cluster's agent is connected and spoke1 serves the
+// AppliedManifestWork CRD, read through the tunnel as the hub controllers. Two clusters stand on
+// spoke1's API server: one agent serves the agent API, the other not.
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+
+import {
+  ADDON_GROUP,
+  AddOnReasons,
+  CLUSTER_GROUP,
+  type ClusterManagementAddOn,
+  type ManagedCluster,
+  type ManagedClusterAddOn,
+} from '../../hub/api/index.ts';
+import { createWorkAddOnController } from '../../hub/controllers/work-addon/index.ts';
+import { HUB_CONTROLLER_IDENTITY } from '../../proxy-server/index.ts';
+import { eventually } from '../framework/kubectl.ts';
+import {
+  controllerRig,
+  failOnReconcileErrors,
+  grantSpoke,
+  type SpokeGrants,
+} from './controller-rig.ts';
+
+const hubPlane = inject('hub');
+const spokePlane = inject('spoke1');
+const suffix = Date.now().toString(36);
+const SERVED = `work-addon-${suffix}`; // its agent serves the agent API
+const DARK = `work-addon-off-${suffix}`; // its agent does not
+const NAME = 'work-manager';
+const FEATURE = `feature.open-cluster-management.io/addon-${NAME}`;
+
+const hub = new KubeConfig();
+hub.loadFromFile(hubPlane.kubeconfigPath);
+const objects = hub.makeApiClient(CustomObjectsApi);
+const core = hub.makeApiClient(CoreV1Api);
+const MCA = { group: ADDON_GROUP, version: 'v1alpha1', plural: 'managedclusteraddons' };
+const CMA = { group: ADDON_GROUP, version: 'v1alpha1', plural: 'clustermanagementaddons' };
+const MC = { group: CLUSTER_GROUP, version: 'v1', plural: 'managedclusters' };
+let grants: SpokeGrants | undefined;
+
+beforeAll(async () => {
+  grants = await grantSpoke(spokePlane, `work-addon-${suffix}`);
+});
+
+afterAll(async () => {
+  await grants?.remove();
+  for (const name of [SERVED, DARK]) {
+    await objects.deleteClusterCustomObject({ ...MC, name }).catch(() => undefined);
+    await core.deleteNamespace({ name }).catch(() => undefined);
+  }
+  await objects.deleteClusterCustomObject({ ...CMA, name: NAME }).catch(() => undefined);
+});
+
+async function addOn(cluster: string): Promise<ManagedClusterAddOn | undefined> {
+  return (await objects
+    .getNamespacedCustomObject({ ...MCA, namespace: cluster, name: NAME })
+    .catch(() => undefined)) as ManagedClusterAddOn | undefined;
+}
+
+function availableBecomes(cluster: string, status: string, reason: string, timeoutMs = 15_000) {
+  let last: unknown;
+  return eventually(
+    `${cluster}'s work add-on Available=${status}/${reason}`,
+    async () => {
+      const addon = await addOn(cluster);
+      last = addon?.status;
+      const available = addon?.status?.conditions?.find((c) => c.type === 'Available');
+      return available?.status === status && available.reason === reason ? addon : undefined;
+    },
+    timeoutMs,
+    100,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}; last status: ${JSON.stringify(last)}`);
+  });
+}
+
+async function featureLabel(cluster: string): Promise<string | undefined> {
+  const mc = (await objects.getClusterCustomObject({ ...MC, name: cluster })) as ManagedCluster;
+  return mc.metadata?.labels?.[FEATURE];
+}
+
+describe('the work add-on', () => {
+  it('is offered by the hub and Available per cluster while its agent is connected and the AppliedManifestWork CRD is served', async () => {
+    if (grants === undefined) throw new Error('beforeAll did not prepare the spoke');
+    const kubeApiserver = new URL(spokePlane.server).host;
+    const served = { name: SERVED, kubeApiserver, agentApi: grants.agentApi };
+    const rig = await controllerRig(hubPlane, [served, { name: DARK, kubeApiserver }]);
+    const controller = createWorkAddOnController({
+      hub,
+      server: rig.server,
+      spokeKubeConfig: (name) => rig.server.spokeKubeConfig(name, HUB_CONTROLLER_IDENTITY),
+      intervalMs: 3_600_000,
+      onError: failOnReconcileErrors(),
+    });
+    controller.start();
+    onTestFinished(() => controller.stop());
+
+    const cma = await eventually(
+      'the ClusterManagementAddOn work-manager',
+      async () =>
+        (await objects.getClusterCustomObject({ ...CMA, name: NAME }).catch(() => undefined)) as
+          ClusterManagementAddOn | undefined,
+      15_000,
+      100,
+    );
+    expect(cma.spec?.addOnMeta?.displayName).toBe('Work Manager');
+    expect(cma.spec?.installStrategy?.type).toBe('Manual');
+
+    for (const name of [SERVED, DARK]) {
+      await objects.createClusterCustomObject({
+        ...MC,
+        body: {
+          apiVersion: `${CLUSTER_GROUP}/v1`,
+          kind: 'ManagedCluster',
+          metadata: { name },
+          spec: { hubAcceptsClient: true },
+        },
+      });
+    }
+
+    const available = await availableBecomes(SERVED, 'True', AddOnReasons.ProbeAvailable);
+    expect(available.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'ClusterManagementAddOn', uid: cma.metadata?.uid }),
+    ]);
+    expect(available.status).toMatchObject({
+      relatedObjects: [{ group: ADDON_GROUP, resource: 'clustermanagementaddons', name: NAME }],
+      healthCheck: { mode: 'Customized' },
+    });
+    expect(available.status?.conditions?.find((c) => c.type === 'Available')?.message).toBe(
+      'The agent of the cluster is connected and the AppliedManifestWork CRD is installed on it.',
+    );
+    expect(await featureLabel(SERVED)).toBe('available');
+
+    // Connected, but the spoke cannot be read through it: False.
+    await availableBecomes(DARK, 'False', AddOnReasons.ProbeUnavailable);
+    expect(await featureLabel(DARK)).toBe('unhealthy');
+
+    // The agent goes: Unknown; back: Available again.
+    const [agent] = rig.agents.get(SERVED) ?? [];
+    await agent?.close();
+    await availableBecomes(SERVED, 'Unknown', AddOnReasons.NoProbeResult, 5_000);
+    await rig.addAgent(served, 'a1');
+    await availableBecomes(SERVED, 'True', AddOnReasons.ProbeAvailable);
+
+    await controller.stop();
+    await rig.server.close();
+    expect(rig.server.stats()).toEqual({ agents: 0, openStreams: 0, pendingDials: 0 });
+  });
+});
