@@ -6,6 +6,7 @@
 import { Buffer } from 'node:buffer';
 
 import { MAX_PACKET_BYTES } from './constants.ts';
+import { decodeCanonicalData } from './data-codec.ts';
 import {
   DIAL_FAILURE_WIRE,
   STREAM_RESET_WIRE,
@@ -208,9 +209,22 @@ function decodeChecked(bytes: Uint8Array): DecodedPacket {
  * mismatched payload, invalid ids, address or fields; never a half-filled object. When the fault
  * is confined to one stream, the error's `streamId` names it.
  *
- * Zero-copy: DATA `data` is a view into `bytes`. Pure and synchronous.
+ * Zero-copy: DATA `data` is a view into `bytes`. Pure and synchronous. DATA in the canonical
+ * layout (what every encoder writes) takes a shortcut (`decodeCanonicalData`) to the same result.
  */
 export function decodePacket(bytes: Uint8Array): DecodedPacket {
+  return decode(bytes, true);
+}
+
+/**
+ * {@link decodePacket} without the DATA shortcut: the table-driven decoder alone, which the
+ * shortcut must agree with (data-codec.test.ts holds them to it). Not exported from index.ts.
+ */
+export function decodePacketBySchema(bytes: Uint8Array): DecodedPacket {
+  return decode(bytes, false);
+}
+
+function decode(bytes: Uint8Array, isShortcutAllowed: boolean): DecodedPacket {
   if (!(bytes instanceof Uint8Array)) {
     throw new ProtocolError(
       'PROTO_ERR_MALFORMED',
@@ -224,7 +238,7 @@ export function decodePacket(bytes: Uint8Array): DecodedPacket {
     );
   }
   try {
-    return decodeChecked(bytes);
+    return (isShortcutAllowed ? decodeCanonicalData(bytes) : undefined) ?? decodeChecked(bytes);
   } catch (err) {
     if (err instanceof ProtocolError) throw err;
     // Defence in depth: a bug must still surface as a ProtocolError, not crash a receive loop.

@@ -9,9 +9,13 @@ export const MAX_PACKET_BYTES = 4 * 1024 * 1024;
 /**
  * Largest DATA payload, in bytes, that Spokelink senders put into one packet. Bigger writes are
  * split. This is a sender-side cap only: stock ANP peers may send bigger DATA packets (the
- * konnectivity client sends one packet per `Write`), up to {@link MAX_PACKET_BYTES}.
+ * konnectivity client sends one packet per `Write`), up to {@link MAX_PACKET_BYTES}, and take
+ * ours (far below their 4 MiB message limit). 128 KiB, not 64: a 64 KiB write through a TLS
+ * socket layered on a stream comes out as about 65.6 KiB of records, which a 64 KiB cap split
+ * into a full packet and a tiny one — half again as many packets (and per-packet costs on every
+ * hop) for the same bytes.
  */
-export const MAX_DATA_CHUNK_BYTES = 64 * 1024;
+export const MAX_DATA_CHUNK_BYTES = 128 * 1024;
 
 /**
  * Credit, in bytes, that each direction of a stream starts with when the `flow-control`

@@ -104,6 +104,7 @@ export {
   grpcCallTransport,
   tunnelCloseCodeName,
   webSocketTransport,
+  zeroWebSocketMask,
 } from './session/index.ts';
 export type {
   DialFailedMessage,

@@ -8,6 +8,7 @@ import type { ClientDuplexStream, ServerDuplexStream, StatusObject } from '@grpc
 
 import { encodePacket } from '../codec.ts';
 import type { InboundPacket, OutboundPacket } from '../grpc-services.ts';
+import { releasePacketBuffer } from './packet-buffer-pool.ts';
 import { sessionClosedError, toError } from './session-errors.ts';
 import { TUNNEL_CLOSE_CODES } from './tunnel-close-codes.ts';
 import type { PacketTransport } from './types.ts';
@@ -43,7 +44,7 @@ function isClientCall(call: TunnelCall): call is ClientDuplexStream<OutboundPack
  * - 'data' (InboundPacket) → 'packet'; the call stays in flowing mode (the session never blocks);
  * - send() encodes once (to count `bufferedBytes`), writes with a callback and returns the
  *   call's write() result (its objectMode highWaterMark is the brake); the call's 'drain' →
- *   'drain';
+ *   'drain'; the write callback (or a refused send) returns pooled DATA buffers to their pool;
  * - the first of 'error', 'end', 'status' (client), 'cancelled' (server), 'close' → one
  *   'close'; an OK end carries no error, anything else a ProtocolError
  *   `PROTO_ERR_SESSION_CLOSED` with the gRPC error as cause;
@@ -115,7 +116,10 @@ class GrpcCallTransport extends EventEmitter implements PacketTransport {
   }
 
   send(packet: OutboundPacket): boolean {
-    if (this.#isClosed || this.#isEnded) return false;
+    if (this.#isClosed || this.#isEnded) {
+      if (packet instanceof Uint8Array) releasePacketBuffer(packet);
+      return false;
+    }
     let bytes: Uint8Array;
     try {
       bytes = packet instanceof Uint8Array ? packet : encodePacket(packet);
@@ -126,6 +130,8 @@ class GrpcCallTransport extends EventEmitter implements PacketTransport {
     const size = bytes.length;
     this.#bufferedBytes += size;
     const isBelowMark = this.#call.write(bytes, () => {
+      // grpc-js copied the message into its own framed buffer before this runs.
+      releasePacketBuffer(bytes);
       this.#bufferedBytes -= size;
     });
     if (!isBelowMark) this.#isBraked = true;

@@ -36,5 +36,6 @@ export {
   WS_HIGH_WATER_MARK_BYTES,
   WS_LOW_WATER_MARK_BYTES,
   webSocketTransport,
+  zeroWebSocketMask,
 } from './web-socket-transport.ts';
 export type { WebSocketTransportOptions } from './web-socket-transport.ts';

@@ -23,8 +23,11 @@ export interface StreamHost {
   isBraked(): boolean;
   /** Sends a control packet now, even while braked (it is small and unblocks the peer). */
   sendControl(packet: Packet): void;
-  /** Sends one DATA packet; may engage the brake. */
-  sendData(streamId: bigint, data: Uint8Array): void;
+  /**
+   * Sends one DATA packet whose payload is `payload`'s pieces back to back (copied once, into
+   * the packet; the pieces may be reused as soon as this returns); may engage the brake.
+   */
+  sendData(streamId: bigint, payload: readonly Uint8Array[], byteLength: number): void;
   /** Calls `control.resumeAfterDrain()` once the brake is released. Idempotent. */
   waitForDrain(control: StreamControl): void;
   /** Forgets a {@link waitForDrain} registration. */

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 
+import { encodeDataPacket } from '../data-codec.ts';
 import type { StreamResetCode } from '../error-codes.ts';
 import { ProtocolError } from '../errors.ts';
 import { Extension, type ExtensionName } from '../extensions.ts';
@@ -16,6 +17,7 @@ import { StreamIdAllocator } from '../stream-id-allocator.ts';
 import { publishDialFailed, publishWindowStall } from './diagnostics.ts';
 import { IncomingDials, sendDialFailure } from './incoming-dials.ts';
 import { OutgoingDials } from './outgoing-dials.ts';
+import { acquirePacketBuffer } from './packet-buffer-pool.ts';
 import type { SessionCore } from './session-core.ts';
 import { closeCodeFor, sessionClosedError, toError } from './session-errors.ts';
 import type { StreamControl } from './stream-host.ts';
@@ -109,10 +111,8 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
         closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
         isBraked: () => this.#isBraked,
         sendControl: (packet) => this.#send(packet),
-        sendData: (connectId, data) => {
-          this.#bytesOut += data.length;
-          if (!this.#transport.send({ type: 'DATA', connectId, data })) this.#isBraked = true;
-        },
+        sendData: (connectId, payload, byteLength) =>
+          this.#sendData(connectId, payload, byteLength),
         waitForDrain: (control) => this.#drainWaiters.add(control),
         cancelDrainWait: (control) => this.#drainWaiters.delete(control),
         windowStalled: (streamId) => {
@@ -343,6 +343,22 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
   /** Sends any packet now (control packets ignore the brake); a false return engages it. */
   #send(packet: Packet): void {
     if (!this.#isClosed && !this.#transport.send(packet)) this.#isBraked = true;
+  }
+
+  /**
+   * DATA goes out encoded into a pooled buffer, which the transport returns to the pool once
+   * written (packet-buffer-pool.ts): no allocation per packet on the data path.
+   */
+  #sendData(connectId: bigint, payload: readonly Uint8Array[], byteLength: number): void {
+    let bytes: Buffer;
+    try {
+      bytes = encodeDataPacket(connectId, payload, acquirePacketBuffer);
+    } catch (err) {
+      this.destroy(toError(err)); // a bug of ours: stream ids are valid by construction
+      return;
+    }
+    this.#bytesOut += byteLength;
+    if (!this.#transport.send(bytes)) this.#isBraked = true;
   }
 
   readonly #onDrain = (): void => {

@@ -3,8 +3,15 @@ import { once } from 'node:events';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { INITIAL_STREAM_WINDOW_BYTES, LEGACY_STREAM_BUFFER_BYTES } from '../constants.ts';
+import {
+  INITIAL_STREAM_WINDOW_BYTES,
+  LEGACY_STREAM_BUFFER_BYTES,
+  MAX_DATA_CHUNK_BYTES,
+} from '../constants.ts';
+import { ProtocolError } from '../errors.ts';
 import { Extension } from '../extensions.ts';
+import type { InboundPacket } from '../grpc-services.ts';
+import { packetBufferPoolStats } from './packet-buffer-pool.ts';
 import {
   FULL_EXTENSIONS,
   NO_EXTENSIONS,
@@ -112,6 +119,46 @@ describe.each(TRANSPORT_KINDS)('TunnelStream over %s', (kind) => {
     );
     await waitIdle(p);
     expect(p.dialer.stats()).toMatchObject({ bytesOut: total, bytesIn: total });
+  });
+
+  it('gathers corked writes into DATA of at most MAX_DATA_CHUNK_BYTES, byte-exact, returning every packet buffer', async () => {
+    const lentBefore = packetBufferPoolStats().lent;
+    const accepted: TunnelStream[] = [];
+    const p = await pair(kind, { onDial: acceptInto(accepted) });
+    const dataSizes: number[] = [];
+    p.transports.client.on('packet', (packet: InboundPacket) => {
+      if (!(packet instanceof ProtocolError) && packet.type === 'DATA')
+        dataSizes.push(packet.data.length);
+    });
+    const stream = await p.dialer.dial('svc:80');
+    stream.resume(); // nothing comes back but the EOF
+    await waitFor(() => accepted.length === 1, 'accepted stream');
+    const received = hashAll(accepted[0]!);
+    const source = randomBytes(4 * MiB);
+    const expected = createHash('sha256');
+    let writes = 0;
+    // Bursts of uneven writes (1 B … 20 KiB), each corked so that it reaches _writev whole.
+    for (let offset = 0, burst = 0; offset < source.length; burst++) {
+      stream.cork();
+      for (let i = 0; i < 40 && offset < source.length; i++, writes++) {
+        const size = Math.min(1 + ((burst * 7919 + i * 104_729) % 20_480), source.length - offset);
+        const chunk = source.subarray(offset, offset + size);
+        expected.update(chunk);
+        stream.write(chunk);
+        offset += size;
+      }
+      stream.uncork();
+      if (stream.writableNeedDrain) await once(stream, 'drain');
+    }
+    stream.end();
+    const result = await received;
+    expect(result).toEqual({ bytes: source.length, sha256: expected.digest('hex') });
+    expect(Math.max(...dataSizes)).toBeLessThanOrEqual(MAX_DATA_CHUNK_BYTES);
+    expect(dataSizes.reduce((a, b) => a + b, 0)).toBe(source.length);
+    expect(dataSizes.length).toBeLessThan(writes / 4); // gathered, not one packet per write
+    accepted[0]!.end();
+    await waitIdle(p);
+    await waitFor(() => packetBufferPoolStats().lent <= lentBefore, 'packet buffers returned');
   });
 
   it('isolates a slow reader: B transfers many MiB while A is stalled within its window', async () => {

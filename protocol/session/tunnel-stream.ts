@@ -35,9 +35,12 @@ type Phase =
   /** The last packet was sent or received; the id is free once the Duplex closes too. */
   | 'done';
 
+/** A write (or a writev batch) being sent: `chunks` from `index`/`offset` on, `remaining` bytes. */
 interface PendingWrite {
-  readonly chunk: Buffer;
+  readonly chunks: readonly Buffer[];
+  index: number;
   offset: number;
+  remaining: number;
   readonly callback: (err?: Error | null) => void;
 }
 
@@ -53,9 +56,10 @@ export interface TunnelStreamInit {
 /**
  * A tunnel stream (implements {@link TunnelStreamApi}; see types.ts for the contract).
  *
- * - Writes are cut into DATA of at most MAX_DATA_CHUNK_BYTES (zero-copy subarrays). A write's
- *   callback is held until all of it went to the transport: with `flow-control` that waits for
- *   credit, and while the transport's brake is on it waits for 'drain'.
+ * - Writes are cut into DATA of at most MAX_DATA_CHUNK_BYTES, each encoded straight from the
+ *   written chunks (one copy, into a pooled packet buffer). A write's callback is held until all
+ *   of it went to the transport: with `flow-control` that waits for credit, and while the
+ *   transport's brake is on it waits for 'drain'.
  * - Reads are pull-based: DATA goes to an own queue (bounded by the receive window, or by
  *   LEGACY_STREAM_BUFFER_BYTES for a plain ANP peer) and is pushed into the Readable only while
  *   the Readable wants more; credit is granted as chunks move into the Readable.
@@ -179,24 +183,35 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
       callback(); // the peer closed the whole stream: discard, as ANP does
       return;
     }
-    this.#pendingWrite = { chunk, offset: 0, callback };
+    this.#pendingWrite = {
+      chunks: [chunk],
+      index: 0,
+      offset: 0,
+      remaining: chunk.length,
+      callback,
+    };
     this.#flush();
   }
 
   /**
    * Several buffered writes (a corked burst, e.g. the TLS records of one write of a TLS socket
-   * layered on this stream) go out as one DATA packet rather than one per write: fewer packets,
-   * headers and event-loop turns per byte.
+   * layered on this stream) go out together, in DATA packets of up to MAX_DATA_CHUNK_BYTES
+   * gathered from the chunks, rather than one packet per write: fewer packets, headers and
+   * event-loop turns per byte, and no concatenation (the encoder copies from the chunks).
    */
   override _writev(
     chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
     callback: (err?: Error | null) => void,
   ): void {
-    const chunk =
-      chunks.length === 1
-        ? (chunks[0] as { chunk: Buffer }).chunk
-        : Buffer.concat(chunks.map((c) => c.chunk));
-    this._write(chunk, 'binary', callback);
+    if (this.#isWriteClosed || this.#phase === 'done') {
+      callback(); // the peer closed the whole stream: discard, as ANP does
+      return;
+    }
+    const buffers = chunks.map((c) => c.chunk);
+    let remaining = 0;
+    for (const b of buffers) remaining += b.length;
+    this.#pendingWrite = { chunks: buffers, index: 0, offset: 0, remaining, callback };
+    this.#flush();
   }
 
   override _final(callback: (err?: Error | null) => void): void {
@@ -378,13 +393,12 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
   #flush(): void {
     const write = this.#pendingWrite;
     if (write === undefined || this.destroyed) return;
-    const { chunk } = write;
-    while (write.offset < chunk.length) {
+    while (write.remaining > 0) {
       if (this.#host.isBraked()) {
         this.#host.waitForDrain(this.#control);
         return;
       }
-      const n = this.#send.sendable(chunk.length - write.offset);
+      const n = this.#send.sendable(write.remaining);
       if (n === 0) {
         if (!this.#isStalled) {
           this.#isStalled = true;
@@ -394,11 +408,10 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
       }
       this.#isStalled = false;
       this.#send.consume(n);
-      const end = write.offset + n;
-      const slice = chunk.subarray(write.offset, end);
-      write.offset = end;
+      write.remaining -= n;
       this.#bytesOut += n;
-      this.#host.sendData(this.#id, slice);
+      this.#host.sendData(this.#id, takePieces(write, n), n);
+      if (this.destroyed) return;
     }
     this.#pendingWrite = undefined;
     write.callback();
@@ -483,4 +496,24 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
     this.#isFinished = true;
     this.#host.streamFinished(this.#control);
   }
+}
+
+/** The next `n` bytes of a pending write as views of its chunks (no copy); advances it. */
+function takePieces(write: PendingWrite, n: number): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  while (n > 0) {
+    const chunk = write.chunks[write.index] as Buffer;
+    const available = chunk.length - write.offset;
+    if (available <= n) {
+      pieces.push(write.offset === 0 ? chunk : chunk.subarray(write.offset));
+      n -= available;
+      write.index++;
+      write.offset = 0;
+    } else {
+      pieces.push(chunk.subarray(write.offset, write.offset + n));
+      write.offset += n;
+      n = 0;
+    }
+  }
+  return pieces;
 }

@@ -8,6 +8,7 @@ import type { RawData, WebSocket } from 'ws';
 import { encodePacket, tryDecodePacket } from '../codec.ts';
 import { ProtocolError } from '../errors.ts';
 import type { OutboundPacket } from '../grpc-services.ts';
+import { releasePacketBuffer } from './packet-buffer-pool.ts';
 import { sessionClosedError, toError } from './session-errors.ts';
 import { TUNNEL_CLOSE_CODES, tunnelCloseCodeName } from './tunnel-close-codes.ts';
 import type { PacketTransport } from './types.ts';
@@ -27,6 +28,24 @@ export const WS_LOW_WATER_MARK_BYTES = 256 * 1024;
 export const WS_DESTROY_CLOSE_TIMEOUT_MS = 1_000;
 /** Close codes that mean a normal end (RFC 6455): normal, going away, no status. */
 const NORMAL_CLOSE_CODES = new Set([1000, 1001, 1005]);
+/**
+ * `generateMask` for the client end of a tunnel WebSocket (`new WebSocket(url, { generateMask:
+ * zeroWebSocketMask })`): every frame's masking key is zero, which `ws` treats as nothing to
+ * mask. The frames stay valid (the mask bit and a key are sent), but the sender skips the XOR
+ * over every payload byte and the copy of each message into a fresh masked buffer, and the
+ * receiver skips the unmasking: on a DATA-heavy tunnel that copy is a large allocation per
+ * packet, and what it costs most is the garbage collections it triggers. A deliberate
+ * departure from RFC 6455 §5.3, which wants an unpredictable key: the key protects cleartext
+ * intermediaries from frames a browser script crafted (§10.3), and on these mTLS connections
+ * nothing between the two ends reads the frames, nor does any script write them. `ws` added
+ * `generateMask` for exactly this (websockets/ws#1990).
+ */
+export function zeroWebSocketMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
+/** `ws.send` options of every packet (ws copies them, never writes to them). */
+const BINARY = { binary: true } as const;
 /** Close reasons are limited to 123 bytes; ours are short ASCII. */
 const MAX_REASON_LENGTH = 100;
 
@@ -36,7 +55,8 @@ const MAX_REASON_LENGTH = 100;
  *   a ProtocolError `PROTO_ERR_MALFORMED`, which makes the session close with 4000);
  * - send() encodes, calls `ws.send(bytes, cb)` (always with a callback, STYLE §5.1) and counts
  *   the bytes until the callback; it returns false at `highWaterMarkBytes` and emits 'drain' when
- *   the queue falls to `lowWaterMarkBytes`;
+ *   the queue falls to `lowWaterMarkBytes`; the callback (or a refused send) returns pooled
+ *   DATA buffers to their pool;
  * - 'close' once, after the WebSocket closed: no error for 1000/1001/1005 without a socket
  *   error, else ProtocolError `PROTO_ERR_SESSION_CLOSED` with `closeCode` (4000–4999 see
  *   TUNNEL_CLOSE_CODES; 1006 when the connection dropped);
@@ -86,7 +106,10 @@ class WebSocketTransport extends EventEmitter implements PacketTransport {
   }
 
   send(packet: OutboundPacket): boolean {
-    if (this.#isClosed || this.#isEnding || this.#ws.readyState !== this.#ws.OPEN) return false;
+    if (this.#isClosed || this.#isEnding || this.#ws.readyState !== this.#ws.OPEN) {
+      if (packet instanceof Uint8Array) releasePacketBuffer(packet);
+      return false;
+    }
     let bytes: Uint8Array;
     try {
       bytes = packet instanceof Uint8Array ? packet : encodePacket(packet);
@@ -96,7 +119,8 @@ class WebSocketTransport extends EventEmitter implements PacketTransport {
     }
     const size = bytes.length;
     this.#bufferedBytes += size;
-    this.#ws.send(bytes, { binary: true }, (err?: Error) => {
+    this.#ws.send(bytes, BINARY, (err?: Error) => {
+      releasePacketBuffer(bytes); // ws has written it (or failed): nothing reads it again
       this.#bufferedBytes -= size;
       if (err !== undefined && err !== null) {
         this.#error ??= err; // ws closes the socket itself; 'close' follows

@@ -16,6 +16,7 @@ import {
   singleMetadataValue,
   webSocketTransport,
   wireMetadataKey,
+  zeroWebSocketMask,
 } from '../../protocol/index.ts';
 import { AgentError } from '../errors.ts';
 import type { ConnectAttempt, ConnectCallbacks, ConnectParams } from './connector.ts';
@@ -31,10 +32,11 @@ function headerValues(res: IncomingMessage, key: string): string[] {
 
 /**
  * Connects to a `wss://` URL with the client certificate, permessage-deflate off (it costs
- * 240 KiB per connection and a 20× slowdown, research/physical-limits.md) and `maxPayload` =
- * MAX_PACKET_BYTES. HTTP 401/403 → `AGENT_ERR_REFUSED_BY_SERVER` with the response body as
- * the server's message; another status, a network or TLS error → `AGENT_ERR_CONNECT_FAILED`;
- * bad or missing headers, or no 101 within the handshake timeout → `AGENT_ERR_HANDSHAKE`.
+ * 240 KiB per connection and a 20× slowdown, research/physical-limits.md), `maxPayload` =
+ * MAX_PACKET_BYTES and zero masking keys (`zeroWebSocketMask`). HTTP 401/403 →
+ * `AGENT_ERR_REFUSED_BY_SERVER` with the response body as the server's message; another
+ * status, a network or TLS error → `AGENT_ERR_CONNECT_FAILED`; bad or missing headers, or no
+ * 101 within the handshake timeout → `AGENT_ERR_HANDSHAKE`.
  * On 'open' calls `onOpen` synchronously with a `webSocketTransport`.
  */
 export function connectWebSocket(
@@ -60,6 +62,8 @@ export function connectWebSocket(
     maxPayload: MAX_PACKET_BYTES,
     handshakeTimeout: params.handshakeTimeoutMs,
     followRedirects: false,
+    // Zero masking keys: no masked copy of every packet (see zeroWebSocketMask).
+    generateMask: zeroWebSocketMask,
     headers,
   });
   let isSettled = false;

@@ -13,6 +13,7 @@ import {
   TunnelSession,
   type TunnelStreamApi,
   webSocketTransport,
+  zeroWebSocketMask,
 } from '../../protocol/index.ts';
 import {
   type ClientTunnel,
@@ -38,20 +39,6 @@ class ConnectFailure extends Error {
     super(message, cause === undefined ? undefined : { cause });
     this.reason = reason;
   }
-}
-
-/**
- * Fills each frame's masking key with zeros, which `ws` treats as "nothing to mask": no XOR
- * over every payload byte here or at the server, and no copy of each message into a fresh
- * masked buffer (half of what this client allocated per DATA packet; about a fifth of the
- * client's CPU per GB in the tunnel benchmark). A deliberate departure from RFC 6455 §5.3, which
- * wants an unpredictable key: the key only protects cleartext intermediaries from frames a
- * browser script crafted (§10.3), and on this mTLS connection nothing between the two ends
- * reads the frames, nor does any script write them. `ws` added `generateMask` for exactly this
- * (websockets/ws#1990). The frames stay valid: the mask bit and a key are sent.
- */
-function skipMasking(mask: Buffer): void {
-  mask.fill(0);
 }
 
 /** `wss://host:port/frontend` from a `wss://` URL (kept) or a bare `host:port`. */
@@ -190,7 +177,8 @@ export class WebSocketTunnel implements ClientTunnel {
       maxPayload: MAX_PACKET_BYTES,
       handshakeTimeout: CONNECT_TIMEOUT_MS,
       followRedirects: false,
-      generateMask: skipMasking,
+      // Zero masking keys (protocol/session/web-socket-transport.ts says why it is sound here).
+      generateMask: zeroWebSocketMask,
       headers: announced === '' ? {} : { [EXTENSIONS_METADATA_KEY]: announced },
     });
     this.#connectingSocket = ws;

@@ -1,7 +1,6 @@
-// Shared pieces of the benchmarks: child processes, RSS, percentiles, PKI files, free ports.
+// Shared pieces of the benchmarks: child processes, RSS, percentiles, medians, PKI files.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,21 +31,36 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Runs `fn`; adds the CPU seconds each of `pids` used meanwhile to `into` (index by index). */
+export async function withCpu<T>(pids: number[], into: number[], fn: () => Promise<T>): Promise<T> {
+  const before = pids.map(cpuSeconds);
+  const result = await fn();
+  pids.forEach((pid, i) => (into[i] = (into[i] ?? 0) + cpuSeconds(pid) - (before[i] ?? 0)));
+  return result;
+}
+
+/** CPU seconds the whole machine spent busy so far (all processes, all cores; /proc/stat). */
+export function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.split(/\s+/) ?? [];
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
+  const n = ticks.map(Number);
+  return ((n[0] ?? 0) + (n[1] ?? 0) + (n[2] ?? 0) + (n[5] ?? 0) + (n[6] ?? 0) + (n[7] ?? 0)) / 100;
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] as number;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+/** Median of `values` (the mean of the middle two for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -113,10 +127,24 @@ export function benchPki(): BenchPki {
   return pki;
 }
 
-/** A child process running one of our entry points on this Node; killed at exit. */
+/**
+ * A child process running one of our entry points on this Node, killed at exit. Children bind
+ * port 0 and report what they bound over IPC (`process.send`), so no port is picked here and
+ * left free for someone else to take before the child binds it.
+ */
 export interface Child {
   proc: ChildProcess;
   readonly pid: number;
+  /**
+   * The child's first IPC message; rejects if the child exits first or sends nothing within
+   * `timeoutMs`.
+   */
+  message<T>(timeoutMs?: number): Promise<T>;
+  /**
+   * A full garbage collection in the child (started with `--expose-gc`), so that an RSS read
+   * next counts what is retained rather than what the collector has not reached yet.
+   */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -125,27 +153,68 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-export function startChild(script: string, args: string[], name: string): Child {
+export function startChild(
+  script: string,
+  args: string[],
+  name: string,
+  nodeArgs: string[] = [],
+): Child {
   const profile = process.env['BENCH_CPU_PROF_DIR']
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF_DIR']}`]
     : [];
-  const proc = spawn(process.execPath, [...profile, join(ROOT, script), ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const proc = spawn(process.execPath, [...profile, ...nodeArgs, join(ROOT, script), ...args], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   children.add(proc);
   let tail = '';
   proc.stderr?.on('data', (d: Buffer) => {
     tail = (tail + d.toString()).slice(-4000);
   });
-  proc.on('exit', (code, signal) => {
-    children.delete(proc);
-    if (code !== 0 && code !== null && signal === null)
-      process.stderr.write(`${name} exited ${code}:\n${tail}\n`);
+  proc.on('error', (err) => process.stderr.write(`${name}: ${err.message}\n`));
+  const exited = new Promise<void>((resolve) => {
+    proc.on('exit', (code, signal) => {
+      children.delete(proc);
+      if (code !== 0 && code !== null && signal === null)
+        process.stderr.write(`${name} exited ${code}:\n${tail}\n`);
+      resolve();
+    });
   });
+  const first = new Promise<unknown>((resolve) => proc.once('message', resolve));
   return {
     proc,
     get pid() {
       return proc.pid as number;
+    },
+    message<T>(timeoutMs = 30_000): Promise<T> {
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([
+        first as Promise<T>,
+        exited.then(() => {
+          throw new Error(`${name} exited before it reported:\n${tail}`);
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`${name} did not report within ${timeoutMs} ms:\n${tail}`)),
+            timeoutMs,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+    },
+    collectGarbage(): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          proc.off('message', onMessage);
+          reject(new Error(`${name}: no answer to gc`));
+        }, 10_000);
+        const onMessage = (m: unknown): void => {
+          if (m !== GC_DONE) return;
+          clearTimeout(timer);
+          proc.off('message', onMessage);
+          resolve();
+        };
+        proc.on('message', onMessage);
+        proc.send(GC);
+      });
     },
     stop: () =>
       new Promise<void>((resolve) => {
@@ -156,6 +225,38 @@ export function startChild(script: string, args: string[], name: string): Child 
         setTimeout(() => proc.kill('SIGKILL'), 5_000).unref();
       }),
   };
+}
+
+const GC = 'gc';
+const GC_DONE = 'gc-done';
+
+/**
+ * For a child: exit when the parent goes away (its IPC channel closes) or on SIGINT (which the
+ * parent sends to a profiled child so that the profile is written on exit); answer
+ * {@link Child.collectGarbage} requests.
+ */
+export function runAsBenchChild(cleanup: () => void = () => undefined): void {
+  const exit = (): void => {
+    cleanup();
+    process.exit(0);
+  };
+  process.on('disconnect', exit);
+  process.on('SIGINT', exit);
+  process.on('message', (m: unknown) => {
+    if (m !== GC) return;
+    // Twice, a moment apart: V8 gives freed pages back to the OS after a collection, not in it.
+    const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+    gc();
+    setTimeout(() => {
+      gc();
+      setTimeout(() => report(GC_DONE), 100);
+    }, 100);
+  });
+}
+
+/** For a child: sends `message` to the parent over IPC. */
+export function report(message: unknown): void {
+  process.send?.(message);
 }
 
 export async function httpOk(url: string): Promise<boolean> {

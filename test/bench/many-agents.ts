@@ -1,11 +1,12 @@
 // Child process of the tunnel benchmark: N idle agents, each its own cluster and certificate,
-// all connected to one proxy-server. It runs until killed.
+// all connected to one proxy-server. It runs until killed or until the parent goes.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { generateKeyPair, issueCert } from '../../certs/index.ts';
 import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/identity.ts';
 import { startProxyAgent } from '../../proxy-agent/index.ts';
+import { runAsBenchChild } from './bench-kit.ts';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +25,7 @@ const ca = {
 const keyPair = generateKeyPair();
 const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
 const count = Number(values.count);
+runAsBenchChild();
 for (let i = 0; i < count; i++) {
   const cluster = `idle-${i}`;
   const cert = issueCert(ca, {
@@ -45,4 +47,3 @@ for (let i = 0; i < count; i++) {
   // Spread the handshakes a little, as real fleets do.
   if (i % 50 === 49) await new Promise((r) => setTimeout(r, 20));
 }
-setInterval(() => {}, 60_000);

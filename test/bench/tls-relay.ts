@@ -1,15 +1,17 @@
 // One hop of the plain-relay baseline: a TLS server that pipes each connection to the next hop
 // (TLS with a client certificate, or plain TCP for the last hop). No multiplexing, no framing:
-// the best a chain of Node TLS hops can do on this machine.
+// the best a chain of Node TLS hops can do on this machine. Child process of the tunnel
+// benchmark: listens on an ephemeral loopback port and reports `{ port }` over IPC.
+import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { pipeline } from 'node:stream';
 import { connect as tlsConnect, createServer } from 'node:tls';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+
+import { runAsBenchChild, report } from './bench-kit.ts';
 
 const { values } = parseArgs({
   options: {
-    port: { type: 'string' },
     next: { type: 'string' },
     'next-tls': { type: 'boolean', default: false },
     cert: { type: 'string' },
@@ -20,7 +22,8 @@ const { values } = parseArgs({
 const [cert, key, ca] = [values.cert, values.key, values.ca].map((f) => readFileSync(f as string));
 const [nextHost, nextPort] = (values.next as string).split(':') as [string, string];
 
-createServer(
+runAsBenchChild();
+const server = createServer(
   { cert, key, ca, requestCert: true, rejectUnauthorized: true, allowHalfOpen: true },
   (inbound) => {
     inbound.on('error', () => {});
@@ -37,4 +40,6 @@ createServer(
     outbound.on('error', () => inbound.destroy());
     pipeline(inbound, outbound, inbound, () => {});
   },
-).listen(Number(values.port), '127.0.0.1');
+);
+server.on('tlsClientError', () => {});
+server.listen(0, '127.0.0.1', () => report({ port: (server.address() as { port: number }).port }));

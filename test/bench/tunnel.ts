@@ -1,39 +1,52 @@
-// `npm run bench:tunnel [-- [--quick] [--client-transport websocket|grpc]]`: the tunnel against
-// its baselines, measured in one run.
+// `npm run bench:tunnel [-- [--quick] [--client-transport websocket|grpc]
+// [--agent-transport websocket|grpc]]`: the tunnel against its baselines, measured in one run.
 //
-// Processes: this one (client, targets, baselines), a proxy-server, a proxy-agent (restarted per
-// transport), two TLS relay hops (the relay baseline) and, for the idle-agent figure, one
-// process holding N idle agents. Every hop is TLS: client→server (mTLS: the frontend WebSocket
-// by default, or gRPC ProxyService), server→agent (gRPC or WebSocket, mTLS), and TLS end to end
-// from the client to the target inside. Columns are agent transports; the client transport is
-// fixed per run. Prints a table on stderr, one JSON line per agent transport on stdout, the
-// default transport last.
-import { once } from 'node:events';
-import {
-  Agent as HttpsAgent,
-  createServer as createHttpsServer,
-  get as httpsGet,
-} from 'node:https';
+// Processes: this one (client, targets, direct baseline), a proxy-server, a proxy-agent
+// (restarted per transport), two TLS relay hops (the relay baseline) and, for the idle-agent
+// figure, one process holding N idle agents. Every hop is TLS: client→server (mTLS: the frontend
+// WebSocket by default, or gRPC ProxyService), server→agent (gRPC or WebSocket, mTLS), and TLS
+// end to end from the client to the target inside. Columns are agent transports; the client
+// transport is fixed per run. Prints a table on stderr (with every round, to show the noise), one
+// JSON line per agent transport on stdout, the default transport last.
+//
+// Method, for figures that hold still on a shared 2-core machine: every path is warmed up first;
+// the bulk figures are ROUNDS rounds of BULK_BYTES / ROUNDS, each round measuring direct, relay
+// and tunnel back to back (in a rotating order), and a ratio is the median of the per-round
+// ratios; GETs alternate between the direct path and the tunnel; the head-of-line figure is the
+// median of HOL_ROUNDS pairs (with and without the stalled stream, the order alternating).
+// Children bind port 0 and report their addresses over IPC: no port is chosen here.
+import { Agent as HttpsAgent, createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
+import { availableParallelism } from 'node:os';
+import { createServer as createTlsServer } from 'node:tls';
 import { parseArgs } from 'node:util';
 
+import type { ProxyServerAddresses } from '../../proxy-server/index.ts';
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
-import { countingSink, listenLoopback, pushBulk } from './bulk-kit.ts';
+import { countingSink, endlessSource, listenLoopback } from './bulk-kit.ts';
 import {
   benchPki,
   type Child,
   cpuSeconds,
-  freePort,
-  httpOk,
+  machineBusySeconds,
+  median,
   MiB,
   percentile,
   rssKiB,
   sleep,
   startChild,
   waitFor,
+  withCpu,
 } from './bench-kit.ts';
+import {
+  bulkRate,
+  downloadRate,
+  interleavedGets,
+  type Open,
+  parallelRate,
+  stalledStreams,
+  tlsOpen,
+} from './tunnel-measure.ts';
 
 type Transport = 'grpc' | 'websocket';
 const DEFAULT_TRANSPORT: Transport = 'grpc';
@@ -43,6 +56,10 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'client-transport': { type: 'string', default: DEFAULT_CLIENT_TRANSPORT },
+    /** Measure one agent transport only (e.g. to profile it); default both. */
+    'agent-transport': { type: 'string' },
+    /** Also measure downloads (target → client), shown on stderr only. */
+    download: { type: 'boolean', default: false },
   },
 });
 const quick = values.quick === true;
@@ -50,16 +67,29 @@ const clientTransport = values['client-transport'] as Transport;
 if (clientTransport !== 'grpc' && clientTransport !== 'websocket')
   throw new Error(`--client-transport must be grpc or websocket, got ${clientTransport}`);
 const BULK_BYTES = (quick ? 256 : 1024) * MiB;
+/** Bulk rounds; each moves BULK_BYTES / ROUNDS over each path. */
+const ROUNDS = 5;
 /**
  * Moved through the tunnel before the bulk figure is taken, per agent transport. CPU per GB
  * falls by a third over the first GB of a fresh process (JIT, GC heap sizing) and is flat after
- * about 512 MiB; a long-running hub lives in that steady state.
+ * about 512 MiB; a long-running hub lives in that steady state (--quick warms up half as
+ * long). The relay chain and the direct path get their own (shorter: less code to warm) warm-up
+ * once.
  */
-const WARMUP_BYTES = 512 * MiB;
+const WARMUP_BYTES = (quick ? 256 : 512) * MiB;
 const GET_COUNT = quick ? 400 : 2000;
 const HOL_STREAMS = 8;
-const HOL_BYTES_PER_STREAM = (quick ? 16 : 64) * MiB;
+const HOL_BYTES_PER_STREAM = (quick ? 8 : 16) * MiB;
+/** Pairs of head-of-line runs (with and without the stalled stream): the figure is their median. */
+const HOL_ROUNDS = quick ? 5 : 9;
+/**
+ * How long a paused stream gets to fill every buffer on its way (its 256 KiB window, socket
+ * buffers) before it counts as stalled: milliseconds would do.
+ */
+const STALL_SETTLE_MS = 200;
 const STALLED_STREAMS = quick ? 32 : 64;
+/** Quiet time before each RSS reading (an idle process gives memory back). */
+const QUIET_MS = quick ? 1_000 : 2_000;
 const IDLE_AGENTS = quick ? 200 : 2000;
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
 
@@ -76,285 +106,178 @@ const agentFiles = {
   key: pki.file('agent.key', agentCert.keyPem),
 };
 const tlsServerOptions = { cert: pki.server.certPem, key: pki.server.keyPem };
+const ca = pki.ca.certPem;
 
 // ---- targets (this process) ----
 const tlsSink = await listenLoopback(
   createTlsServer({ ...tlsServerOptions, allowHalfOpen: true }, countingSink),
 );
 const rawSink = await listenLoopback(createNetServer({ allowHalfOpen: true }, countingSink));
-const rawSource = await listenLoopback(
-  createNetServer((socket) => {
-    socket.on('error', () => {});
-    const pump = () => {
-      while (socket.write(CHUNK));
-    };
-    socket.on('drain', pump);
-    pump();
-  }),
+const rawSource = await listenLoopback(createNetServer((socket) => endlessSource(socket, CHUNK)));
+const tlsSource = await listenLoopback(
+  createTlsServer(tlsServerOptions, (socket) => endlessSource(socket, CHUNK)),
 );
 const httpsTarget = await listenLoopback(
   createHttpsServer(tlsServerOptions, (_req, res) => res.end('ok')),
 );
 
-// ---- the proxy-server ----
-const ports = {
-  agent: await freePort(),
-  ws: await freePort(),
-  frontend: await freePort(),
-  frontendWs: await freePort(),
-  health: await freePort(),
-};
-const server = startChild(
-  'proxy-server/main.ts',
-  [
-    '--cert',
-    files.cert,
-    '--key',
-    files.key,
-    '--ca',
-    files.ca,
-    '--bind-address',
-    '127.0.0.1',
-    '--agent-port',
-    String(ports.agent),
-    '--ws-port',
-    String(ports.ws),
-    '--frontend-port',
-    String(ports.frontend),
-    '--frontend-ws-port',
-    String(ports.frontendWs),
-    '--connect-port',
-    'off',
-    '--health-port',
-    String(ports.health),
-    '--log-level',
-    'error',
-  ],
-  'proxy-server',
+// ---- the proxy-server and the relay chain (child processes on ephemeral ports) ----
+const tlsArgs = ['--cert', files.cert, '--key', files.key, '--ca', files.ca];
+const server = startChild('test/bench/bench-server.ts', tlsArgs, 'proxy-server', ['--expose-gc']);
+const { addresses } = await server.message<{ addresses: Required<ProxyServerAddresses> }>();
+// Relay baseline: client → relay1 (TLS) → relay2 (TLS) → sink, e2e TLS inside.
+const relay2 = startChild('test/bench/tls-relay.ts', ['--next', tlsSink, ...tlsArgs], 'relay2');
+const relay2Port = (await relay2.message<{ port: number }>()).port;
+const relay1 = startChild(
+  'test/bench/tls-relay.ts',
+  ['--next', `127.0.0.1:${relay2Port}`, '--next-tls', ...tlsArgs],
+  'relay1',
 );
-await waitFor('the proxy-server', () => httpOk(`http://127.0.0.1:${ports.health}/healthz`));
+const relay1Port = (await relay1.message<{ port: number }>()).port;
+
 const client: TunnelClient = createTunnelClient({
   transport: clientTransport,
-  server:
-    clientTransport === 'grpc'
-      ? `127.0.0.1:${ports.frontend}`
-      : `wss://127.0.0.1:${ports.frontendWs}/frontend`,
-  tls: { certPem: pki.hubClient.certPem, keyPem: pki.hubClient.keyPem, caPem: pki.ca.certPem },
+  server: clientTransport === 'grpc' ? addresses.frontendGrpc : addresses.frontendWebSocket,
+  tls: { certPem: pki.hubClient.certPem, keyPem: pki.hubClient.keyPem, caPem: ca },
 });
 
 async function connectedAgents(): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${ports.health}/metrics`)).text();
+  const text = await (await fetch(`${addresses.health}/metrics`)).text();
   let total = 0;
   for (const m of text.matchAll(/^spokelink_server_connected_agents(?:\{[^}]*\})? (\d+)/gm))
     total += Number(m[1]);
   return total;
 }
 
+function agentServer(transport: Transport): string {
+  return transport === 'grpc' ? addresses.agentGrpc : addresses.agentWebSocket;
+}
+
 async function startAgent(transport: Transport): Promise<Child> {
-  const healthPort = await freePort();
-  const address =
-    transport === 'grpc' ? `127.0.0.1:${ports.agent}` : `wss://127.0.0.1:${ports.ws}/tunnel`;
-  const agent = startChild(
-    'proxy-agent/main.ts',
-    [
-      '--cluster-name',
-      'bench',
-      '--agent-name',
-      'a0',
-      '--server',
-      address,
-      '--transport',
-      transport,
-      '--cert',
-      agentFiles.cert,
-      '--key',
-      agentFiles.key,
-      '--ca',
-      files.ca,
-      '--kube-apiserver',
-      httpsTarget,
-      '--allow',
-      tlsSink,
-      '--allow',
-      rawSink,
-      '--allow',
-      rawSource,
-      '--health-port',
-      String(healthPort),
-      '--log-level',
-      'error',
-    ],
-    `proxy-agent (${transport})`,
-  );
-  await waitFor(`the ${transport} agent`, () => httpOk(`http://127.0.0.1:${healthPort}/readyz`));
+  const allow = [tlsSink, rawSink, rawSource, tlsSource].flatMap((a) => ['--allow', a]);
+  const args = ['--server', agentServer(transport), '--transport', transport];
+  args.push('--cert', agentFiles.cert, '--key', agentFiles.key, '--ca', files.ca);
+  args.push('--kube-apiserver', httpsTarget, ...allow);
+  const agent = startChild('test/bench/bench-agent.ts', args, `proxy-agent (${transport})`, [
+    '--expose-gc',
+  ]);
+  await agent.message();
   return agent;
 }
 
-// ---- measurements ----
-function e2eTls(socket: Duplex): Promise<Duplex> {
-  const tls = tlsConnect({
-    socket,
-    ca: pki.ca.certPem,
-    servername: 'localhost',
+// ---- the three paths ----
+const [sinkHost, sinkPort] = tlsSink.split(':') as [string, string];
+const openDirect: Open = () => tlsOpen({ host: sinkHost, port: Number(sinkPort), ca });
+const openRelay: Open = async () =>
+  tlsOpen({
+    socket: await tlsOpen({
+      host: '127.0.0.1',
+      port: relay1Port,
+      ca,
+      cert: pki.hubClient.certPem,
+      key: pki.hubClient.keyPem,
+    }),
+    ca,
   });
-  return once(tls, 'secureConnect').then(() => tls);
-}
-
-async function bulkDirect(): Promise<number> {
-  const [host, port] = tlsSink.split(':') as [string, string];
-  const tls = tlsConnect({
-    host,
-    port: Number(port),
-    ca: pki.ca.certPem,
-    servername: 'localhost',
-  });
-  await once(tls, 'secureConnect');
-  return pushBulk(tls, BULK_BYTES, CHUNK);
-}
-
-async function bulkTunnel(bytes = BULK_BYTES): Promise<number> {
-  return pushBulk(await e2eTls(await client.dial('bench', tlsSink)), bytes, CHUNK);
-}
-
-async function bulkRelay(relayPort: number): Promise<number> {
-  const hop = tlsConnect({
-    host: '127.0.0.1',
-    port: relayPort,
-    ca: pki.ca.certPem,
-    cert: pki.hubClient.certPem,
-    key: pki.hubClient.keyPem,
-    servername: 'localhost',
-  });
-  await once(hop, 'secureConnect');
-  return pushBulk(await e2eTls(hop), BULK_BYTES, CHUNK);
-}
-
-async function getLatencies(agent: HttpsAgent, count: number): Promise<number[]> {
-  const [host, port] = httpsTarget.split(':') as [string, string];
-  const one = () =>
-    new Promise<number>((resolve, reject) => {
-      const started = process.hrtime.bigint();
-      httpsGet(
-        { host, port: Number(port), path: '/', agent, ca: pki.ca.certPem, servername: 'localhost' },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(Number(process.hrtime.bigint() - started) / 1e6));
-        },
-      ).on('error', reject);
-    });
-  for (let i = 0; i < 50; i++) await one(); // warm: connections up, JIT done
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) out.push(await one());
-  return out.sort((a, b) => a - b);
-}
-
-async function holThroughput(): Promise<number> {
-  const streams = await Promise.all(
-    Array.from({ length: HOL_STREAMS }, () => client.dial('bench', rawSink)),
-  );
-  const started = process.hrtime.bigint();
-  await Promise.all(streams.map((s) => pushBulk(s, HOL_BYTES_PER_STREAM, CHUNK)));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return (HOL_STREAMS * HOL_BYTES_PER_STREAM) / 1e6 / seconds;
-}
-
-async function stalledStreams(count: number): Promise<Duplex[]> {
-  const streams = await Promise.all(
-    Array.from({ length: count }, () => client.dial('bench', rawSource)),
-  );
-  for (const s of streams) s.pause();
-  await sleep(1_500);
-  return streams;
-}
+const openTunnel: Open = async () => tlsOpen({ socket: await client.dial('bench', tlsSink), ca });
+const [sourceHost, sourcePort] = tlsSource.split(':') as [string, string];
+const openSourceDirect: Open = () => tlsOpen({ host: sourceHost, port: Number(sourcePort), ca });
+const openSourceTunnel: Open = async () =>
+  tlsOpen({ socket: await client.dial('bench', tlsSource), ca });
 
 const rows: Array<Record<string, number | string>> = [];
-const directMBps = await bulkDirect();
-const directLat = await getLatencies(new HttpsAgent({ keepAlive: true, maxSockets: 1 }), GET_COUNT);
+const noise: string[] = [];
+await bulkRate(openDirect, WARMUP_BYTES / 4, CHUNK);
+await bulkRate(openRelay, WARMUP_BYTES / 2, CHUNK);
 
-// Relay baseline: client → relay1 (TLS) → relay2 (TLS) → sink, e2e TLS inside.
-const relayPorts = [await freePort(), await freePort()] as const;
-const relayArgs = ['--cert', files.cert, '--key', files.key, '--ca', files.ca];
-const relay2 = startChild(
-  'test/bench/tls-relay.ts',
-  ['--port', String(relayPorts[1]), '--next', tlsSink, ...relayArgs],
-  'relay2',
-);
-const relay1 = startChild(
-  'test/bench/tls-relay.ts',
-  [
-    '--port',
-    String(relayPorts[0]),
-    '--next',
-    `127.0.0.1:${relayPorts[1]}`,
-    '--next-tls',
-    ...relayArgs,
-  ],
-  'relay1',
-);
-await waitFor(
-  'the relay',
-  () =>
-    new Promise((resolve) => {
-      const probe = tlsConnect({
-        host: '127.0.0.1',
-        port: relayPorts[0],
-        ca: pki.ca.certPem,
-        cert: pki.hubClient.certPem,
-        key: pki.hubClient.keyPem,
-        servername: 'localhost',
-      });
-      probe.once('secureConnect', () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.once('error', () => resolve(false));
-    }),
-);
-const relayMBps = await bulkRelay(relayPorts[0]);
-await Promise.all([relay1.stop(), relay2.stop()]);
-
-const TRANSPORTS: Transport[] = ['websocket', 'grpc'];
+const only = values['agent-transport'];
+if (only !== undefined && only !== 'grpc' && only !== 'websocket')
+  throw new Error(`--agent-transport must be grpc or websocket, got ${only}`);
 // The default transport last, so that its JSON line is the last line.
-for (const transport of [...TRANSPORTS.filter((t) => t !== DEFAULT_TRANSPORT), DEFAULT_TRANSPORT]) {
+const TRANSPORTS: Transport[] =
+  only === undefined
+    ? [
+        ...(['websocket', 'grpc'] as const).filter((t) => t !== DEFAULT_TRANSPORT),
+        DEFAULT_TRANSPORT,
+      ]
+    : [only];
+for (const transport of TRANSPORTS) {
+  const sectionStarted = Date.now();
+  const busyBefore = machineBusySeconds();
   const agent = await startAgent(transport);
-  await bulkTunnel(WARMUP_BYTES);
-  const cpuBefore = [cpuSeconds(process.pid), cpuSeconds(server.pid), cpuSeconds(agent.pid)];
-  const tunnelMBps = await bulkTunnel();
-  const cpuPerGB = [cpuSeconds(process.pid), cpuSeconds(server.pid), cpuSeconds(agent.pid)].map(
-    (after, i) => round((after - (cpuBefore[i] as number)) / (BULK_BYTES / 1e9), 2),
-  );
-  const tunnelLat = await getLatencies(
-    client.createHttpsAgent('bench', { keepAlive: true, maxSockets: 1 }),
-    GET_COUNT,
-  );
-  const holAlone = await holThroughput();
-  const stalled = await stalledStreams(1);
-  const holWithStall = await holThroughput();
-  for (const s of stalled) s.destroy();
-  await sleep(500);
-  const before = rssKiB(server.pid) + rssKiB(agent.pid);
-  const many = await stalledStreams(STALLED_STREAMS);
-  const perStalled = (rssKiB(server.pid) + rssKiB(agent.pid) - before) / STALLED_STREAMS;
-  for (const s of many) s.destroy();
-  await sleep(500);
+  const pids = [process.pid, server.pid, agent.pid];
+  const ours = () => [...pids, relay1.pid, relay2.pid].reduce((a, pid) => a + cpuSeconds(pid), 0);
+  const oursBefore = ours();
+  await bulkRate(openTunnel, WARMUP_BYTES, CHUNK);
 
-  const idleBefore = rssKiB(server.pid);
+  const rate = { direct: [] as number[], relay: [] as number[], tunnel: [] as number[] };
+  const cpu = [0, 0, 0];
+  const roundBytes = BULK_BYTES / ROUNDS;
+  const paths = ['direct', 'relay', 'tunnel'] as const;
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < paths.length; k++) {
+      const path = paths[(r + k) % paths.length] as (typeof paths)[number];
+      const open = path === 'direct' ? openDirect : path === 'relay' ? openRelay : openTunnel;
+      const measure = () => bulkRate(open, roundBytes, CHUNK);
+      rate[path].push(await (path === 'tunnel' ? withCpu(pids, cpu, measure) : measure()));
+    }
+  }
+  const download = { direct: [] as number[], tunnel: [] as number[] };
+  const downloadCpu = [0, 0, 0];
+  for (let r = 0; values.download && r < ROUNDS; r++) {
+    download.direct.push(await downloadRate(openSourceDirect, roundBytes));
+    const measure = () => downloadRate(openSourceTunnel, roundBytes);
+    download.tunnel.push(await withCpu(pids, downloadCpu, measure));
+  }
+  const bulkRatios = rate.tunnel.map((t, r) => t / (rate.direct[r] as number));
+  const relayRatios = rate.tunnel.map((t, r) => t / (rate.relay[r] as number));
+  const cpuPerGB = cpu.map((s) => round(s / (BULK_BYTES / 1e9), 2));
+
+  const [directLat, tunnelLat] = (await interleavedGets(
+    [
+      new HttpsAgent({ keepAlive: true, maxSockets: 1 }),
+      client.createHttpsAgent('bench', { keepAlive: true, maxSockets: 1 }),
+    ],
+    httpsTarget,
+    ca,
+    GET_COUNT,
+  )) as [number[], number[]];
+
+  const openRawSink: Open = () => client.dial('bench', rawSink);
+  const openRawSource: Open = () => client.dial('bench', rawSource);
+  const holAlone: number[] = [];
+  const holStalled: number[] = [];
+  for (let r = 0; r < HOL_ROUNDS; r++) {
+    for (const withStall of r % 2 === 0 ? [false, true] : [true, false]) {
+      const stalled = withStall ? await stalledStreams(openRawSource, 1, STALL_SETTLE_MS) : [];
+      const mbps = await parallelRate(openRawSink, HOL_STREAMS, HOL_BYTES_PER_STREAM, CHUNK);
+      (withStall ? holStalled : holAlone).push(mbps);
+      for (const s of stalled) s.destroy();
+    }
+  }
+  const holRatios = holStalled.map((s, r) => s / (holAlone[r] as number));
+
+  // RSS after a full GC in both processes: what the streams retain, not what awaits collection.
+  const settledRss = async (children: Child[]): Promise<number> => {
+    await Promise.all(children.map((c) => c.collectGarbage()));
+    return children.reduce((sum, c) => sum + rssKiB(c.pid), 0);
+  };
+  // Both readings after the same quiet time.
+  await sleep(QUIET_MS);
+  const before = await settledRss([server, agent]);
+  const many = await stalledStreams(openRawSource, STALLED_STREAMS, QUIET_MS);
+  const perStalled = ((await settledRss([server, agent])) - before) / STALLED_STREAMS;
+  for (const s of many) s.destroy();
+  await sleep(QUIET_MS);
+
+  const idleBefore = await settledRss([server]);
   const agentsBefore = await connectedAgents();
   const idle = startChild(
     'test/bench/many-agents.ts',
     [
-      '--count',
-      String(IDLE_AGENTS),
-      '--server',
-      transport === 'grpc' ? `127.0.0.1:${ports.agent}` : `wss://127.0.0.1:${ports.ws}/tunnel`,
-      '--transport',
-      transport,
-      '--ca',
-      files.ca,
-      '--ca-key',
-      files.caKey,
-      '--kube-apiserver',
-      httpsTarget,
+      ...['--count', String(IDLE_AGENTS), '--server', agentServer(transport)],
+      ...['--transport', transport, '--ca', files.ca, '--ca-key', files.caKey],
+      ...['--kube-apiserver', httpsTarget],
     ],
     'many-agents',
   );
@@ -365,8 +288,11 @@ for (const transport of [...TRANSPORTS.filter((t) => t !== DEFAULT_TRANSPORT), D
     300_000,
   );
   const connectSeconds = (Date.now() - connectStarted) / 1000;
-  await sleep(2_000);
-  const perIdle = (rssKiB(server.pid) - idleBefore) / IDLE_AGENTS;
+  await sleep(QUIET_MS);
+  const perIdle = ((await settledRss([server])) - idleBefore) / IDLE_AGENTS;
+  const idleCpu = cpuSeconds(idle.pid);
+  const othersCpu = machineBusySeconds() - busyBefore - (ours() - oursBefore) - idleCpu;
+  const sectionSeconds = (Date.now() - sectionStarted) / 1000;
   await idle.stop();
   await waitFor(
     'idle agents to leave',
@@ -375,26 +301,47 @@ for (const transport of [...TRANSPORTS.filter((t) => t !== DEFAULT_TRANSPORT), D
   );
   await agent.stop();
 
+  const list = (xs: number[], digits = 2) => xs.map((x) => round(x, digits)).join(' ');
+  const perGB = (seconds: number[]) => list(seconds.map((c) => c / (BULK_BYTES / 1e9)));
+  const downloadRatios = download.tunnel.map((t, r) => t / (download.direct[r] as number));
+  const lines = [
+    `${transport}: bulk_ratio ${list(bulkRatios)} | relay_ratio ${list(relayRatios)} | ` +
+      `hol_ratio ${list(holRatios)}`,
+    `  MB/s: tunnel ${list(rate.tunnel, 0)} | direct ${list(rate.direct, 0)} | ` +
+      `relay ${list(rate.relay, 0)}`,
+  ];
+  if (values.download) {
+    lines.push(
+      `  download MB/s: tunnel ${list(download.tunnel, 0)} | direct ${list(download.direct, 0)}` +
+        ` | median ratio ${round(median(downloadRatios), 3)}` +
+        ` | CPU s/GB client, server, agent ${perGB(downloadCpu)}`,
+    );
+  }
+  lines.push(
+    `  other processes on the machine used ${round(othersCpu / sectionSeconds, 2)} of ` +
+      `${availableParallelism()} cores over these ${round(sectionSeconds)} s`,
+  );
+  noise.push(lines.join('\n'));
   const row = {
     transport,
     client_transport: clientTransport,
     quick: quick ? 1 : 0,
     bulk_mib: BULK_BYTES / MiB,
-    direct_mbps: round(directMBps),
-    relay_mbps: round(relayMBps),
-    tunnel_mbps: round(tunnelMBps),
-    bulk_ratio: round(tunnelMBps / directMBps, 3),
+    direct_mbps: round(median(rate.direct)),
+    relay_mbps: round(median(rate.relay)),
+    tunnel_mbps: round(median(rate.tunnel)),
+    bulk_ratio: round(median(bulkRatios), 3),
     cpu_s_per_gb_client_and_target: cpuPerGB[0] as number,
     cpu_s_per_gb_server: cpuPerGB[1] as number,
     cpu_s_per_gb_agent: cpuPerGB[2] as number,
-    relay_ratio: round(tunnelMBps / relayMBps, 3),
+    relay_ratio: round(median(relayRatios), 3),
     get_direct_p50_ms: round(percentile(directLat, 50), 3),
     get_tunnel_p50_ms: round(percentile(tunnelLat, 50), 3),
     get_added_p50_ms: round(percentile(tunnelLat, 50) - percentile(directLat, 50), 3),
     get_added_p99_ms: round(percentile(tunnelLat, 99) - percentile(directLat, 99), 3),
-    hol_alone_mbps: round(holAlone),
-    hol_stalled_mbps: round(holWithStall),
-    hol_ratio: round(holWithStall / holAlone, 3),
+    hol_alone_mbps: round(median(holAlone)),
+    hol_stalled_mbps: round(median(holStalled)),
+    hol_ratio: round(median(holRatios), 3),
     rss_per_stalled_stream_kib: round(perStalled),
     idle_agents: IDLE_AGENTS,
     idle_connect_s: round(connectSeconds, 1),
@@ -404,17 +351,18 @@ for (const transport of [...TRANSPORTS.filter((t) => t !== DEFAULT_TRANSPORT), D
 }
 
 process.stderr.write(
-  `\n${'metric'.padEnd(28)}${rows.map((r) => String(r['transport']).padStart(14)).join('')}\n`,
+  `\n${'metric'.padEnd(32)}${rows.map((r) => String(r['transport']).padStart(14)).join('')}\n`,
 );
 for (const key of Object.keys(rows[0] ?? {}).filter((k) => k !== 'transport')) {
   process.stderr.write(
-    `${key.padEnd(28)}${rows.map((r) => String(r[key]).padStart(14)).join('')}\n`,
+    `${key.padEnd(32)}${rows.map((r) => String(r[key]).padStart(14)).join('')}\n`,
   );
 }
+process.stderr.write(`\nper round (the figures above are medians):\n${noise.join('\n')}\n`);
 for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
 
 client.destroy();
-await server.stop();
+await Promise.all([server.stop(), relay1.stop(), relay2.stop()]);
 pki.remove();
 process.exit(0);
 
