@@ -2,7 +2,7 @@
 // the ClusterManagementAddOn, a namespace and ManagedClusterAddOn per cluster, and reports
 // Available from the cluster's agent API, probed through the tunnel as the hub controllers.
 // Two clusters stand on spoke1's API server: one agent serves the agent API, the other not.
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 
 import {
@@ -10,8 +10,6 @@ import {
   AddOnReasons,
   CLUSTER_GROUP,
   type ClusterManagementAddOn,
-  type ManagedCluster,
-  type ManagedClusterAddOn,
 } from '../../hub/api/index.ts';
 import { createClusterProxyAddOnController } from '../../hub/controllers/cluster-proxy-addon/index.ts';
 import { HUB_CONTROLLER_IDENTITY } from '../../proxy-server/index.ts';
@@ -22,21 +20,19 @@ import {
   grantSpoke,
   type SpokeGrants,
 } from './controller-rig.ts';
+import { CMA, MC, addOnProbe } from './addon-kit.ts';
 
 const hubPlane = inject('hub');
 const spokePlane = inject('spoke1');
 const suffix = Date.now().toString(36);
 const SERVED = `proxy-addon-${suffix}`; // its agent serves the agent API
 const DARK = `proxy-addon-off-${suffix}`; // its agent does not
-const FEATURE = 'feature.open-cluster-management.io/addon-cluster-proxy';
 
 const hub = new KubeConfig();
 hub.loadFromFile(hubPlane.kubeconfigPath);
 const objects = hub.makeApiClient(CustomObjectsApi);
-const core = hub.makeApiClient(CoreV1Api);
-const MCA = { group: ADDON_GROUP, version: 'v1alpha1', plural: 'managedclusteraddons' };
-const CMA = { group: ADDON_GROUP, version: 'v1alpha1', plural: 'clustermanagementaddons' };
-const MC = { group: CLUSTER_GROUP, version: 'v1', plural: 'managedclusters' };
+const probe = addOnProbe(hub, 'cluster-proxy');
+const { availableBecomes, featureLabel } = probe;
 let grants: SpokeGrants | undefined;
 
 beforeAll(async () => {
@@ -45,41 +41,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await grants?.remove();
-  for (const name of [SERVED, DARK]) {
-    await objects.deleteClusterCustomObject({ ...MC, name }).catch(() => undefined);
-    await core.deleteNamespace({ name }).catch(() => undefined);
-  }
-  await objects.deleteClusterCustomObject({ ...CMA, name: 'cluster-proxy' }).catch(() => undefined);
+  await probe.remove([SERVED, DARK]);
 });
-
-async function addOn(cluster: string): Promise<ManagedClusterAddOn | undefined> {
-  return (await objects
-    .getNamespacedCustomObject({ ...MCA, namespace: cluster, name: 'cluster-proxy' })
-    .catch(() => undefined)) as ManagedClusterAddOn | undefined;
-}
-
-/** Resolves the add-on once its Available condition has `status` (and `reason`). */
-function availableBecomes(cluster: string, status: string, reason: string, timeoutMs = 15_000) {
-  let last: unknown;
-  return eventually(
-    `${cluster}'s cluster-proxy add-on Available=${status}/${reason}`,
-    async () => {
-      const addon = await addOn(cluster);
-      last = addon?.status;
-      const available = addon?.status?.conditions?.find((c) => c.type === 'Available');
-      return available?.status === status && available.reason === reason ? addon : undefined;
-    },
-    timeoutMs,
-    100,
-  ).catch((err: unknown) => {
-    throw new Error(`${String(err)}; last status: ${JSON.stringify(last)}`);
-  });
-}
-
-async function featureLabel(cluster: string): Promise<string | undefined> {
-  const mc = (await objects.getClusterCustomObject({ ...MC, name: cluster })) as ManagedCluster;
-  return mc.metadata?.labels?.[FEATURE];
-}
 
 describe('the cluster-proxy add-on', () => {
   it('is offered by the hub and Available per cluster while its agent API answers', async () => {

@@ -3,7 +3,7 @@
 // cluster, Available while the cluster's agent is connected and spoke1 serves the
 // AppliedManifestWork CRD, read through the tunnel as the hub controllers. Two clusters stand on
 // spoke1's API server: one agent serves the agent API, the other not.
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 
 import {
@@ -11,8 +11,6 @@ import {
   AddOnReasons,
   CLUSTER_GROUP,
   type ClusterManagementAddOn,
-  type ManagedCluster,
-  type ManagedClusterAddOn,
 } from '../../hub/api/index.ts';
 import { createWorkAddOnController } from '../../hub/controllers/work-addon/index.ts';
 import { HUB_CONTROLLER_IDENTITY } from '../../proxy-server/index.ts';
@@ -23,6 +21,7 @@ import {
   grantSpoke,
   type SpokeGrants,
 } from './controller-rig.ts';
+import { CMA, MC, addOnProbe } from './addon-kit.ts';
 
 const hubPlane = inject('hub');
 const spokePlane = inject('spoke1');
@@ -30,15 +29,12 @@ const suffix = Date.now().toString(36);
 const SERVED = `work-addon-${suffix}`; // its agent serves the agent API
 const DARK = `work-addon-off-${suffix}`; // its agent does not
 const NAME = 'work-manager';
-const FEATURE = `feature.open-cluster-management.io/addon-${NAME}`;
 
 const hub = new KubeConfig();
 hub.loadFromFile(hubPlane.kubeconfigPath);
 const objects = hub.makeApiClient(CustomObjectsApi);
-const core = hub.makeApiClient(CoreV1Api);
-const MCA = { group: ADDON_GROUP, version: 'v1alpha1', plural: 'managedclusteraddons' };
-const CMA = { group: ADDON_GROUP, version: 'v1alpha1', plural: 'clustermanagementaddons' };
-const MC = { group: CLUSTER_GROUP, version: 'v1', plural: 'managedclusters' };
+const probe = addOnProbe(hub, NAME);
+const { availableBecomes, featureLabel } = probe;
 let grants: SpokeGrants | undefined;
 
 beforeAll(async () => {
@@ -47,40 +43,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await grants?.remove();
-  for (const name of [SERVED, DARK]) {
-    await objects.deleteClusterCustomObject({ ...MC, name }).catch(() => undefined);
-    await core.deleteNamespace({ name }).catch(() => undefined);
-  }
-  await objects.deleteClusterCustomObject({ ...CMA, name: NAME }).catch(() => undefined);
+  await probe.remove([SERVED, DARK]);
 });
-
-async function addOn(cluster: string): Promise<ManagedClusterAddOn | undefined> {
-  return (await objects
-    .getNamespacedCustomObject({ ...MCA, namespace: cluster, name: NAME })
-    .catch(() => undefined)) as ManagedClusterAddOn | undefined;
-}
-
-function availableBecomes(cluster: string, status: string, reason: string, timeoutMs = 15_000) {
-  let last: unknown;
-  return eventually(
-    `${cluster}'s work add-on Available=${status}/${reason}`,
-    async () => {
-      const addon = await addOn(cluster);
-      last = addon?.status;
-      const available = addon?.status?.conditions?.find((c) => c.type === 'Available');
-      return available?.status === status && available.reason === reason ? addon : undefined;
-    },
-    timeoutMs,
-    100,
-  ).catch((err: unknown) => {
-    throw new Error(`${String(err)}; last status: ${JSON.stringify(last)}`);
-  });
-}
-
-async function featureLabel(cluster: string): Promise<string | undefined> {
-  const mc = (await objects.getClusterCustomObject({ ...MC, name: cluster })) as ManagedCluster;
-  return mc.metadata?.labels?.[FEATURE];
-}
 
 describe('the work add-on', () => {
   it('is offered by the hub and Available per cluster while its agent is connected and the AppliedManifestWork CRD is served', async () => {
