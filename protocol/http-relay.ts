@@ -1,7 +1,7 @@
 /**
  * The HTTP hop between the cluster gateway (proxy-server) and the agent API (proxy-agent), and
  * from the agent API to the spoke API server: which headers cross a relay. Both ends use this
- * one definition. Pure; no I/O.
+ * one definition. Pure, apart from joinSockets.
  *
  * Headers travel as Node's `headersDistinct` (lowercase name → every value) and go out as an
  * object whose array values Node writes as repeated header lines, so several
@@ -96,4 +96,35 @@ export function joinSockets(a: Duplex, b: Duplex, onDone: (err: Error | undefine
   };
   pipeline(a, b, finish);
   pipeline(b, a, finish);
+}
+
+/** Methods a relay may send again when a pooled connection turns out dead before answering. */
+const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether a relay's upstream request failed only because the keep-alive connection it reused
+ * had been closed by the other end while idle (ECONNRESET on a reused socket, before any
+ * answer): the request never arrived, so an idempotent one without a body may go once more on
+ * a new connection. The gateway → agent API and agent API → API server hops both ask this.
+ */
+export function isStaleConnectionRetry(attempt: {
+  readonly err: Error;
+  readonly reusedSocket: boolean;
+  readonly hasResponse: boolean;
+  readonly withBody: boolean;
+  readonly method: string;
+  /** 1 for the first try. */
+  readonly number: number;
+  /** The caller has gone: nobody to answer. */
+  readonly isCallerGone: boolean;
+}): boolean {
+  return (
+    attempt.reusedSocket &&
+    (attempt.err as NodeJS.ErrnoException).code === 'ECONNRESET' &&
+    !attempt.hasResponse &&
+    !attempt.withBody &&
+    RETRYABLE_METHODS.has(attempt.method) &&
+    attempt.number === 1 &&
+    !attempt.isCallerGone
+  );
 }

@@ -125,7 +125,12 @@ export type {
   WebSocketTransportOptions,
   WindowStallMessage,
 } from './session/index.ts';
-export { endToEndHeaders, joinSockets, rawResponseHead } from './http-relay.ts';
+export {
+  endToEndHeaders,
+  isStaleConnectionRetry,
+  joinSockets,
+  rawResponseHead,
+} from './http-relay.ts';
 export type { DistinctHeaders } from './http-relay.ts';
 export {
   BOOTSTRAP_TOKEN_PATTERN,

@@ -12,14 +12,12 @@ import type { Agent, RequestOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 
+import { isStaleConnectionRetry } from '../../protocol/index.ts';
 import type { DialAddress } from '../../protocol/index.ts';
 import { toError } from '../errors.ts';
 import type { LogFields, Logger } from '../logger.ts';
 import { downstreamResponseHeaders, kubeStatus, upstreamRequestHeaders } from './http-headers.ts';
 import type { UpstreamCredential } from './http-headers.ts';
-
-/** Methods retried once when a reused keep-alive connection turns out to be closed. */
-const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** What {@link forwardRequest} needs from the agent API server. */
 export interface ForwardContext {
@@ -129,14 +127,15 @@ export function forwardRequest(
       res.off('close', onGatewayGone);
       // A keep-alive connection the API server closed while it sat in the pool: the request
       // never reached it, so an idempotent request without a body may go again (once).
-      const isStale =
-        upstream.reusedSocket &&
-        (err as NodeJS.ErrnoException).code === 'ECONNRESET' &&
-        !hasResponse &&
-        !withBody &&
-        RETRYABLE_METHODS.has(method) &&
-        attempt === 1 &&
-        !res.destroyed;
+      const isStale = isStaleConnectionRetry({
+        err,
+        reusedSocket: upstream.reusedSocket,
+        hasResponse,
+        withBody,
+        method,
+        number: attempt,
+        isCallerGone: res.destroyed,
+      });
       if (isStale) send();
       else fail(err);
     });

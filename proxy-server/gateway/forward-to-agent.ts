@@ -10,7 +10,11 @@ import { request } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream';
 
-import { type DialFailureReason, joinSockets } from '../../protocol/index.ts';
+import {
+  type DialFailureReason,
+  isStaleConnectionRetry,
+  joinSockets,
+} from '../../protocol/index.ts';
 
 import { dialFailureReasonOf, errorMessage, toError } from '../errors.ts';
 import { DIAL_FAILURE_HEADER, statusForDialFailure } from '../frontend/index.ts';
@@ -20,9 +24,6 @@ import { agentRequestHeaders, callerResponseHeaders, rawResponseHead } from './f
 import type { AgentForwarding, DistinctHeaders } from './forward-headers.ts';
 import { kubeStatus, sendStatus, writeRawStatus } from './kube-status.ts';
 import type { KubeStatus } from './kube-status.ts';
-
-/** Methods retried once when a pooled connection turns out to be closed before answering. */
-const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** One request to forward. */
 export interface ForwardTarget {
@@ -136,14 +137,15 @@ export function forwardRequest(
       res.off('close', onCallerGone);
       // A pooled connection the agent (or a lost tunnel) closed while idle: the request never
       // reached it, so an idempotent request without a body may go again, once.
-      const isStale =
-        upstream.reusedSocket &&
-        (err as NodeJS.ErrnoException).code === 'ECONNRESET' &&
-        !hasResponse &&
-        !withBody &&
-        RETRYABLE_METHODS.has(method) &&
-        attempt === 1 &&
-        !res.destroyed;
+      const isStale = isStaleConnectionRetry({
+        err,
+        reusedSocket: upstream.reusedSocket,
+        hasResponse,
+        withBody,
+        method,
+        number: attempt,
+        isCallerGone: res.destroyed,
+      });
       if (isStale) send();
       else fail(err);
     });
