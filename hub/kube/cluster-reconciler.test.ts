@@ -67,6 +67,29 @@ describe('cluster reconciler', () => {
     expect(runs).toEqual(['c1', 'c1', 'c1']);
   });
 
+  it('never overlaps runs of a cluster, even when a run asks for one before its first await', async () => {
+    let active = 0;
+    let maxActive = 0;
+    let calls = 0;
+    const reconciler: ReturnType<typeof createClusterReconciler> = createClusterReconciler({
+      reconcileOnce: async (name) => {
+        calls += 1;
+        active += 1;
+        maxActive = Math.max(maxActive, active);
+        // A synchronous request for the same cluster, as a watch event delivered at once would.
+        if (calls === 1) void reconciler.reconcile(name);
+        await new Promise((r) => setTimeout(r, 5));
+        active -= 1;
+        return false;
+      },
+      listClusters: async () => [],
+      connectedClusters: () => new Set(),
+    });
+    await reconciler.reconcile('c1');
+    expect(maxActive).toBe(1);
+    expect(calls).toBe(2);
+  });
+
   it('reconciles on start, on watch events and when agents come or go', async () => {
     const f = fixture();
     f.reconciler.start();

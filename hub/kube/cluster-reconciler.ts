@@ -78,7 +78,16 @@ export function createClusterReconciler(options: ClusterReconcilerOptions): Clus
       again.add(name);
       return current;
     }
-    const run = (async () => {
+    // Registered before the first pass starts: a pass that asks for the same name
+    // synchronously (before its first await) then queues behind it, never beside it.
+    let resolve: () => void = () => undefined;
+    let reject: (err: unknown) => void = () => undefined;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    running.set(name, promise);
+    (async () => {
       try {
         do {
           again.delete(name);
@@ -87,9 +96,8 @@ export function createClusterReconciler(options: ClusterReconcilerOptions): Clus
       } finally {
         running.delete(name);
       }
-    })();
-    running.set(name, run);
-    return run;
+    })().then(resolve, reject);
+    return promise;
   };
 
   const background = (name: string): void => {

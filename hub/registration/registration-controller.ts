@@ -100,7 +100,16 @@ export async function startRegistrationController(
       again.add(key);
       return current;
     }
-    const run = (async () => {
+    // Registered before the first pass starts: a pass that asks for the same key
+    // synchronously (before its first await) then queues behind it, never beside it.
+    let resolve: () => void = () => undefined;
+    let reject: (err: unknown) => void = () => undefined;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    running.set(key, promise);
+    (async () => {
       try {
         do {
           again.delete(key);
@@ -114,9 +123,8 @@ export async function startRegistrationController(
       } finally {
         running.delete(key);
       }
-    })();
-    running.set(key, run);
-    return run;
+    })().then(resolve, reject);
+    return promise;
   };
 
   const csrs: RunningInformer<Csr> = startInformer<Csr>({
