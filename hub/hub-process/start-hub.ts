@@ -15,6 +15,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import {
   HUB_CONTROLLER_IDENTITY,
   type ListenOptions,
+  type Logger,
   type ProxyServer,
   type RegistrationBackend,
   startProxyServer,
@@ -23,8 +24,18 @@ import { createClusterProxyAddOnController } from '../controllers/cluster-proxy-
 import { createClusterSetController } from '../controllers/cluster-set/index.ts';
 import { createClusterStatusController } from '../controllers/cluster-status/index.ts';
 import { createManifestWorkController } from '../controllers/manifest-work/index.ts';
+import {
+  createManagedServiceAccountAddOnController,
+  createManagedServiceAccountController,
+  MSA_SECRETS_CLUSTER_ROLE,
+} from '../controllers/managed-service-account/index.ts';
 import { createManifestWorkReplicaSetController } from '../controllers/manifest-work-replica-set/index.ts';
 import { createPlacementController } from '../controllers/placement/index.ts';
+import {
+  createPolicyAddOnControllers,
+  createPolicyEvaluator,
+  createPolicyPropagator,
+} from '../controllers/policy/index.ts';
 import { createWorkAddOnController } from '../controllers/work-addon/index.ts';
 import { createLeaderElector } from '../leader-election/index.ts';
 import { HUB_NAMESPACE } from '../registration/constants.ts';
@@ -82,6 +93,8 @@ export interface HubOptions {
   /** Called with failures the hub retries on its own. */
   readonly onError?: (what: string, err: unknown) => void;
   readonly log?: (message: string) => void;
+  /** The proxy-server's logger; default JSON lines on stderr at level info. */
+  readonly logger?: Logger;
 }
 
 /** A running hub. `close()` stops everything; idempotent. */
@@ -170,6 +183,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
           cert: { certPem: pki.gateway.certPem, keyPem: pki.gateway.keyPem },
         },
         admitAgent: (identity) => admission.admit(identity),
+        ...(options.logger === undefined ? {} : { logger: options.logger }),
       });
       const running = server;
       stoppers.push(() => running.close());
@@ -208,6 +222,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
           () => placement.stop(),
           () => replicaSets.stop(),
         );
+        // Policies are replicated to the clusters their PlacementBindings place: hub only.
+        const policyPropagator = createPolicyPropagator({ hub: options.hub, onError });
+        policyPropagator.start();
+        stops.push(() => policyPropagator.stop());
         // The status and add-on controllers read spokes through this replica's tunnels.
         const tunnel = server;
         if (tunnel !== undefined) {
@@ -253,6 +271,49 @@ export async function startHub(options: HubOptions): Promise<Hub> {
           stops.push(
             () => work.stop(),
             () => workAddOn.stop(),
+          );
+          // Managed service accounts: spoke ServiceAccounts and tokens through the tunnel, the
+          // token Secrets in cluster namespaces (deploy/hub grants those through the ClusterRole
+          // the controller binds there), and the `managed-serviceaccount` add-on.
+          const accounts = createManagedServiceAccountController({
+            hub: options.hub,
+            server: tunnel,
+            spokeKubeConfig,
+            secretAccessClusterRole: MSA_SECRETS_CLUSTER_ROLE,
+            onError: (cluster, err) =>
+              onError(`managed service account ${cluster ?? ''}`.trim(), err),
+          });
+          const accountsAddOn = createManagedServiceAccountAddOnController({
+            hub: options.hub,
+            server: tunnel,
+            spokeKubeConfig,
+            onError: (cluster, err) =>
+              onError(`managed-serviceaccount add-on ${cluster ?? ''}`.trim(), err),
+          });
+          accounts.start();
+          accountsAddOn.start();
+          stops.push(
+            () => accounts.stop(),
+            () => accountsAddOn.stop(),
+          );
+          // Replicated policies are evaluated (and enforced) on their cluster through the tunnel;
+          // the `governance-policy-framework` and `config-policy-controller` add-ons.
+          const policyEvaluator = createPolicyEvaluator({
+            hub: options.hub,
+            spokeKubeConfig,
+            onError: (cluster, err) => onError(`policy ${cluster ?? ''}`.trim(), err),
+          });
+          const policyAddOns = createPolicyAddOnControllers({
+            hub: options.hub,
+            server: tunnel,
+            spokeKubeConfig,
+            onError: (cluster, err) => onError(`policy add-on ${cluster ?? ''}`.trim(), err),
+          });
+          policyEvaluator.start();
+          for (const addOn of policyAddOns) addOn.start();
+          stops.push(
+            () => policyEvaluator.stop(),
+            ...policyAddOns.map((addOn) => () => addOn.stop()),
           );
         }
         isLeading = true;
