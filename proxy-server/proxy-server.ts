@@ -71,6 +71,10 @@ export interface ProxyServer {
   /** The metrics registry's text exposition, as /metrics serves it. */
   metricsText(): Promise<string>;
   agents(): AgentInfo[];
+  /** The clusters with at least one agent connected now (a new Set; O(clusters)). */
+  connectedClusters(): Set<string>;
+  /** Whether `cluster` has at least one agent connected now. O(1). */
+  isConnected(cluster: string): boolean;
   stats(): ProxyServerStats;
   /**
    * In-process dial with the same routing as the frontends: to one of `cluster`'s agents, the
@@ -270,6 +274,14 @@ class RunningProxyServer implements ProxyServer {
 
   agents(): AgentInfo[] {
     return this.#registry.all().map((agent) => agent.info());
+  }
+
+  connectedClusters(): Set<string> {
+    return this.#registry.clusters();
+  }
+
+  isConnected(cluster: string): boolean {
+    return this.#registry.hasCluster(cluster);
   }
 
   stats(): ProxyServerStats {

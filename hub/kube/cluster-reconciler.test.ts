@@ -127,3 +127,55 @@ describe('cluster reconciler', () => {
     }
   });
 });
+
+describe('cluster reconciler concurrency', () => {
+  function gated(concurrency: number) {
+    const releases = new Map<string, () => void>();
+    let active = 0;
+    let peak = 0;
+    const runs: string[] = [];
+    const reconciler = createClusterReconciler({
+      reconcileOnce: async (name) => {
+        runs.push(name);
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise<void>((resolve) => releases.set(name, resolve));
+        active--;
+        return false;
+      },
+      listClusters: async () => [],
+      connectedClusters: () => new Set(),
+      intervalMs: 3_600_000,
+      concurrency,
+    });
+    return { reconciler, runs, releases, peak: () => peak };
+  }
+
+  it('runs at most `concurrency` clusters at once, the rest in request order', async () => {
+    const g = gated(2);
+    const done = ['a', 'b', 'c', 'd', 'e'].map((name) => g.reconciler.reconcile(name));
+    await expect.poll(() => g.runs).toEqual(['a', 'b']);
+    g.releases.get('b')?.();
+    await expect.poll(() => g.runs).toEqual(['a', 'b', 'c']);
+    // A request for a waiting cluster is served by its one waiting pass.
+    void g.reconciler.reconcile('e');
+    for (const name of ['a', 'c', 'd', 'e']) {
+      await expect.poll(() => g.releases.has(name)).toBe(true);
+      g.releases.get(name)?.();
+    }
+    await Promise.all(done);
+    expect(g.runs).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(g.peak()).toBe(2);
+  });
+
+  it('stop() settles the passes still waiting for a slot without running them', async () => {
+    const g = gated(1);
+    const first = g.reconciler.reconcile('a');
+    const queued = g.reconciler.reconcile('b');
+    await expect.poll(() => g.runs).toEqual(['a']);
+    const stopped = g.reconciler.stop();
+    g.releases.get('a')?.();
+    await Promise.all([first, queued, stopped]);
+    expect(g.runs).toEqual(['a']);
+  });
+});

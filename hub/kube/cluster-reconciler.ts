@@ -6,17 +6,30 @@ import { watchManagedClusters, type ClusterWatch } from './managed-cluster-watch
 export const DEFAULT_RESYNC_INTERVAL_MS = 10_000;
 /** Default period of the agent-presence check, in ms. */
 export const DEFAULT_AGENT_POLL_MS = 1_000;
+/** Default number of clusters one controller reconciles at once. */
+export const DEFAULT_RECONCILE_CONCURRENCY = 16;
 /** A failed resync (e.g. 429 while the API server warms up) is tried again after this, in ms. */
 export const RESYNC_RETRY_MS = 1_000;
 
-/** Who is connected: the part of a ProxyServer (`agents()`) the cluster controllers read. */
+/**
+ * Who is connected: the part of a ProxyServer the cluster controllers read. `agents()` is enough;
+ * a ProxyServer also answers `connectedClusters()` and `isConnected()` without listing every
+ * agent, which matters when thousands of clusters are reconciled.
+ */
 export interface AgentPresence {
   agents(): ReadonlyArray<{ readonly cluster: string }>;
+  connectedClusters?(): Set<string>;
+  isConnected?(cluster: string): boolean;
 }
 
 /** The clusters with at least one agent connected to `presence` now. */
 export function connectedClusters(presence: AgentPresence): Set<string> {
-  return new Set(presence.agents().map((agent) => agent.cluster));
+  return presence.connectedClusters?.() ?? new Set(presence.agents().map((agent) => agent.cluster));
+}
+
+/** Whether `cluster` has at least one agent connected to `presence` now. */
+export function isClusterConnected(presence: AgentPresence, cluster: string): boolean {
+  return presence.isConnected?.(cluster) ?? presence.agents().some((a) => a.cluster === cluster);
 }
 
 /** Options of {@link createClusterReconciler}. */
@@ -41,6 +54,11 @@ export interface ClusterReconcilerOptions {
   readonly agentPollMs?: number;
   /** Failures the reconciler retries on its own (`name` undefined: a list or the watch). */
   readonly onError?: (name: string | undefined, err: unknown) => void;
+  /**
+   * Clusters reconciled at once; default {@link DEFAULT_RECONCILE_CONCURRENCY}. More wait their
+   * turn in request order, so a resync of thousands of clusters is a steady stream, not a burst.
+   */
+  readonly concurrency?: number;
 }
 
 /**
@@ -50,9 +68,9 @@ export interface ClusterReconcilerOptions {
  *
  * Lifecycle: `start()` lists and reconciles every cluster now, then runs the triggers; a second
  * call is a no-op. `stop()` (idempotent) ends the triggers and the watch and resolves once
- * reconciles in flight have settled. Concurrency: reconciles of one cluster never overlap; a
- * request during one runs once more after it (requests coalesce); different clusters run in
- * parallel.
+ * reconciles in flight have settled (passes still waiting for a slot are dropped). Concurrency:
+ * reconciles of one cluster never overlap; a request during one runs once more after it
+ * (requests coalesce); up to `concurrency` clusters run in parallel.
  */
 export interface ClusterReconciler {
   start(): void;
@@ -72,10 +90,24 @@ export function createClusterReconciler(options: ClusterReconcilerOptions): Clus
   let isStarted = false;
   let isStopped = false;
 
+  const limit = Math.max(1, options.concurrency ?? DEFAULT_RECONCILE_CONCURRENCY);
+  // Names waiting for a slot, in request order, with how to start them.
+  const waiting = new Map<string, () => void>();
+  let active = 0;
+
+  const startNext = (): void => {
+    while (active < limit && waiting.size > 0) {
+      const [name, start] = waiting.entries().next().value as [string, () => void];
+      waiting.delete(name);
+      start();
+    }
+  };
+
   const reconcile = (name: string): Promise<void> => {
     const current = running.get(name);
     if (current !== undefined) {
-      again.add(name);
+      // Still waiting for a slot: that pass has not read anything yet, so it serves this request.
+      if (!waiting.has(name)) again.add(name);
       return current;
     }
     // Registered before the first pass starts: a pass that asks for the same name
@@ -87,16 +119,24 @@ export function createClusterReconciler(options: ClusterReconcilerOptions): Clus
       reject = rej;
     });
     running.set(name, promise);
-    (async () => {
-      try {
-        do {
-          again.delete(name);
-          if (await options.reconcileOnce(name)) again.add(name);
-        } while (again.has(name) && !isStopped);
-      } finally {
-        running.delete(name);
-      }
-    })().then(resolve, reject);
+    const run = (): void => {
+      active++;
+      (async () => {
+        try {
+          do {
+            again.delete(name);
+            if (isStopped) break;
+            if (await options.reconcileOnce(name)) again.add(name);
+          } while (again.has(name) && !isStopped);
+        } finally {
+          running.delete(name);
+          active--;
+          startNext();
+        }
+      })().then(resolve, reject);
+    };
+    if (active < limit) run();
+    else waiting.set(name, run);
     return promise;
   };
 
@@ -149,6 +189,10 @@ export function createClusterReconciler(options: ClusterReconcilerOptions): Clus
       timers = [];
       clearTimeout(retry);
       await watch?.stop();
+      // Waiting passes end at once (they see isStopped) and settle their callers.
+      const queued = [...waiting.values()];
+      waiting.clear();
+      for (const start of queued) start();
       await Promise.allSettled([...running.values()]);
     },
     reconcile,

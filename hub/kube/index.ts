@@ -6,12 +6,14 @@ export {
   clusterTriggers,
   connectedClusters,
   createClusterReconciler,
+  isClusterConnected,
   type AgentPresence,
   type ClusterReconciler,
   type ClusterReconcilerOptions,
   type ClusterTriggerOptions,
 } from './cluster-reconciler.ts';
 export { conditionTime, setCondition } from './conditions.ts';
+export { reuseConnections, type ReusingKubeConfig } from './connection-reuse.ts';
 export { apiStatus, installCrds } from './install-crds.ts';
 export { describeError, kubeGet, type KubeGetOptions, type KubeResponse } from './kube-get.ts';
 export {

@@ -81,6 +81,16 @@ export class AgentRegistry<A extends RoutableAgent> {
     return [...this.#all];
   }
 
+  /** Whether `cluster` has at least one agent registered. O(1). */
+  hasCluster(cluster: string): boolean {
+    return this.#byCluster.has(cluster);
+  }
+
+  /** The clusters with at least one agent, as a new Set. */
+  clusters(): Set<string> {
+    return new Set(this.#byCluster.keys());
+  }
+
   /** The agents of one cluster (empty when none). */
   agentsOf(cluster: string): A[] {
     return [...(this.#byCluster.get(cluster) ?? [])];

@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 
 import { ADDON_FEATURE_LABEL_PREFIX, type ClusterManagementAddOn } from '../../api/index.ts';
 import {
-  connectedClusters,
+  isClusterConnected,
   clusterTriggers,
   createClusterReconciler,
   describeError,
@@ -86,7 +86,7 @@ export function createAddOnController(options: AddOnControllerOptions): AddOnCon
     ((_cluster: string, spoke: KubeConfig) =>
       probeAgentApi(spoke, timeoutMs, definition.probePath, definition.probeMaxBytes));
   const now = options.now ?? (() => new Date());
-  const isConnected = (name: string) => connectedClusters(options.server).has(name);
+  const isConnected = (name: string) => isClusterConnected(options.server, name);
   let owner: ClusterManagementAddOn | undefined;
 
   const ensureOwner = async (): Promise<ClusterManagementAddOn> => {

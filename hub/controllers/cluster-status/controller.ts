@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 import {
-  connectedClusters,
+  isClusterConnected,
   clusterTriggers,
   createClusterReconciler,
   kubeManagedClusterStore,
@@ -60,7 +60,7 @@ export function createClusterStatusController(
   const probe =
     options.probe ?? ((_cluster: string, spoke: KubeConfig) => probeSpoke(spoke, timeoutMs));
   const now = options.now ?? (() => new Date());
-  const isConnected = (name: string) => connectedClusters(options.server).has(name);
+  const isConnected = (name: string) => isClusterConnected(options.server, name);
 
   /** Resolves true on a write conflict: run again with a fresh read. */
   const reconcileOnce = async (name: string): Promise<boolean> => {

@@ -13,6 +13,7 @@ import {
 import { AUTHENTICATION_GROUP } from '../../api/index.ts';
 import {
   connectedClusters,
+  isClusterConnected,
   createKeyQueue,
   DEFAULT_AGENT_POLL_MS,
   DEFAULT_QUEUE_WORKERS,
@@ -111,7 +112,7 @@ export function createManagedServiceAccountController(
     spoke:
       options.spokeAccounts ??
       ((cluster) => spokeAccounts(options.spokeKubeConfig(cluster), cluster)),
-    isConnected: (cluster) => connectedClusters(options.server).has(cluster),
+    isConnected: (cluster) => isClusterConnected(options.server, cluster),
     now: options.now ?? (() => new Date()),
     unreachable: new Map(),
     ...(options.rotationFraction === undefined

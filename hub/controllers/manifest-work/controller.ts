@@ -13,9 +13,9 @@ import {
 import { CLUSTER_GROUP, WORK_GROUP } from '../../api/index.ts';
 import {
   connectedClusters,
+  isClusterConnected,
   createKeyQueue,
   DEFAULT_AGENT_POLL_MS,
-  DEFAULT_QUEUE_WORKERS,
   startInformer,
   type AgentPresence,
   type RunningInformer,
@@ -30,6 +30,8 @@ import { kubeWorkStore, type WorkStore } from './work-store.ts';
 
 /** Default period of the full resync (a backstop: changes arrive by watches), in ms. */
 export const DEFAULT_WORK_RESYNC_MS = 5 * 60_000;
+/** Default number of works reconciled at once (over all clusters). */
+export const DEFAULT_WORK_WORKERS = 50;
 /** First retry of a work with failed manifests, in ms; doubled per failed run, up to the max. */
 export const FAILED_RETRY_BASE_MS = 2_000;
 export const FAILED_RETRY_MAX_MS = 60_000;
@@ -51,7 +53,11 @@ export interface ManifestWorkControllerOptions {
   readonly resyncIntervalMs?: number;
   /** Agent-presence check period; default 1 s. */
   readonly agentPollMs?: number;
-  /** Works reconciled at once; default 10 (OCM's `--workload-agent-workers`). */
+  /**
+   * Works reconciled at once, over all clusters; default {@link DEFAULT_WORK_WORKERS}. (OCM's
+   * work agent runs 10 per cluster; here one hub reconciles every cluster's works, and a
+   * reconcile mostly waits on round trips through the tunnel.)
+   */
   readonly workers?: number;
   /** Install the ValidatingAdmissionPolicy (size limit, names) at start; default true. */
   readonly installAdmissionPolicy?: boolean;
@@ -130,7 +136,7 @@ export function createManifestWorkController(
     works: options.store ?? kubeWorkStore(options.hub),
     hubHash: hubHashOf(hubUrl),
     clusterExists: (cluster) => clusters?.get(cluster) !== undefined,
-    isConnected: (cluster) => connectedClusters(options.server).has(cluster),
+    isConnected: (cluster) => isClusterConnected(options.server, cluster),
     spoke,
     existingSpoke: (cluster) => sessions.get(cluster),
     manifestLimitBytes: options.manifestLimitBytes ?? MANIFEST_LIMIT_BYTES,
@@ -147,7 +153,7 @@ export function createManifestWorkController(
   };
 
   const queue = createKeyQueue({
-    workers: options.workers ?? DEFAULT_QUEUE_WORKERS,
+    workers: options.workers ?? DEFAULT_WORK_WORKERS,
     process: async (key) => {
       await synced;
       const slash = key.indexOf('/');
