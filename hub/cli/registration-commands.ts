@@ -25,6 +25,7 @@ import {
 import { agentManifestsYaml } from '../join/agent-manifests.ts';
 import type { JoinSpec } from '../join/spoke-objects.ts';
 import { ensureManifestWorkAdmissionPolicy } from '../controllers/manifest-work/index.ts';
+import { ensurePolicyAdmissionPolicy } from '../controllers/policy/index.ts';
 import { BootstrapTokens } from '../registration/bootstrap-tokens.ts';
 import { acceptCluster, denyCluster } from '../registration/cluster-decisions.ts';
 import { HUB_INFO_CONFIGMAP, HUB_NAMESPACE } from '../registration/constants.ts';
@@ -115,6 +116,8 @@ export function registerRegistrationCommands(program: Command): void {
           await ensureHubNamespace(hub);
           // ManifestWork's 500 KiB limit and name rules, enforced by the hub API server itself.
           await ensureManifestWorkAdmissionPolicy(hub);
+          // OCM's Policy webhook rules (name length, remediationAction), likewise.
+          await ensurePolicyAdmissionPolicy(hub);
           process.stderr.write(
             `creating the hub CA and certificates in namespace ${HUB_NAMESPACE}\n`,
           );

@@ -37,6 +37,7 @@ import {
   createPolicyPropagator,
 } from '../controllers/policy/index.ts';
 import { createWorkAddOnController } from '../controllers/work-addon/index.ts';
+import { reuseConnections } from '../kube/index.ts';
 import { createLeaderElector } from '../leader-election/index.ts';
 import { HUB_NAMESPACE } from '../registration/constants.ts';
 import type { TunnelEndpoints } from '../../protocol/index.ts';
@@ -120,14 +121,22 @@ function portOf(address: string | undefined): string | undefined {
 }
 
 /** Starts the hub; rejects (having stopped what it started) when a part cannot start. */
-export async function startHub(options: HubOptions): Promise<Hub> {
+export async function startHub(given: HubOptions): Promise<Hub> {
+  // Every controller's hub calls share keep-alive connections (client-node opens one per call).
+  const hubConnections = reuseConnections(given.hub);
+  const options: HubOptions = { ...given, hub: hubConnections.kubeConfig };
   const runProxy = options.components?.proxyServer ?? true;
   const runControllers = options.components?.controllers ?? true;
   const onError = options.onError ?? (() => undefined);
   const host = options.listen?.host ?? '127.0.0.1';
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' ? '127.0.0.1' : host);
-  const pki = await ensureHubPki(options.hub, { serverNames: [advertise], readOnly: true });
-  const stoppers: (() => Promise<void>)[] = [];
+  const pki = await ensureHubPki(options.hub, { serverNames: [advertise], readOnly: true }).catch(
+    async (err: unknown) => {
+      await hubConnections.close();
+      throw err;
+    },
+  );
+  const stoppers: (() => Promise<void>)[] = [() => hubConnections.close()];
   let server: ProxyServer | undefined;
   let controller: RegistrationController | undefined;
   let isLeading = false;
@@ -223,7 +232,12 @@ export async function startHub(options: HubOptions): Promise<Hub> {
           () => replicaSets.stop(),
         );
         // Policies are replicated to the clusters their PlacementBindings place: hub only.
-        const policyPropagator = createPolicyPropagator({ hub: options.hub, onError });
+        // `spokelink init` installs the Policy admission policy, as the ManifestWork one.
+        const policyPropagator = createPolicyPropagator({
+          hub: options.hub,
+          onError,
+          installAdmissionPolicy: false,
+        });
         policyPropagator.start();
         stops.push(() => policyPropagator.stop());
         // The status and add-on controllers read spokes through this replica's tunnels.

@@ -9,6 +9,7 @@ import { issueCert, publicKeyHashSha256, renderKubeconfig } from '../../certs/in
 import { type ControlPlane, ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
 import { ManagedClusterConditionTypes, hubCrds } from '../api/index.ts';
 import { ensureManifestWorkAdmissionPolicy } from '../controllers/manifest-work/index.ts';
+import { ensurePolicyAdmissionPolicy } from '../controllers/policy/index.ts';
 import { type Hub, startHub } from '../hub-process/start-hub.ts';
 import { applyJoin, prepareLocalAgent } from '../join/join-cluster.ts';
 import { apiStatus, describeError, installCrds, kubeManagedClusterStore } from '../kube/index.ts';
@@ -102,6 +103,7 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
     await installCrds(hubKubeConfig, hubCrds());
     await ensureHubNamespace(hubKubeConfig);
     await ensureManifestWorkAdmissionPolicy(hubKubeConfig);
+    await ensurePolicyAdmissionPolicy(hubKubeConfig);
     const pki = await ensureHubPki(hubKubeConfig, { serverNames: ['127.0.0.1', 'localhost'] });
     const caFile = write(join(pkiDir, 'hub-ca.crt'), pki.ca.certPem);
     const caHash = publicKeyHashSha256(pki.ca.certPem);

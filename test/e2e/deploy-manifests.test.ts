@@ -427,6 +427,8 @@ describe('deploy/hub', () => {
         'policies.policy.open-cluster-management.io/status|[]|[]|[update]',
         'placementbindings.policy.open-cluster-management.io|[]|[]|[get list watch]',
         'policysets.policy.open-cluster-management.io|[]|[]|[get list watch]',
+        'policysets.policy.open-cluster-management.io/status|[]|[]|[update]',
+        'events|[]|[]|[create]',
         'configurationpolicies.policy.open-cluster-management.io|[]|[]|[get list watch patch]',
         'configurationpolicies.policy.open-cluster-management.io/status|[]|[]|[patch]',
         'signers.certificates.k8s.io|[]|[spokelink.io/agent]|[approve sign]',

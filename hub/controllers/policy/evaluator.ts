@@ -17,6 +17,7 @@ import {
   type RunningInformer,
 } from '../../kube/index.ts';
 import { SpokeClient } from '../manifest-work/spoke-client.ts';
+import { complianceEvents } from './compliance-events.ts';
 import { policyMessage } from './compliance-message.ts';
 import { evaluateConfigurationPolicy, type WatchInterest } from './evaluate-policy.ts';
 import { kubePolicyStore, listAll, POLICY_RESOURCES, type PolicyStore } from './policy-store.ts';
@@ -53,7 +54,8 @@ export interface PolicyEvaluatorOptions {
  * `remediationAction` overrides the template's unless that is `informOnly`), the template kept
  * as a ConfigurationPolicy in the cluster namespace on the hub (owned by the replica; its status
  * holds `compliant`, `compliancyDetails`, `relatedObjects`, `history`, `lastEvaluated`), and the
- * replica's status `details` / `compliant` written (policy-status.ts). Re-evaluated when the
+ * replica's status `details` / `compliant` written (policy-status.ts) with its compliance Events
+ * (compliance-events.ts). Re-evaluated when the
  * replica changes, when a watched object on the cluster changes (one watch per resource type per
  * cluster, through the tunnel), after `evaluationInterval`, and every `resyncIntervalMs`.
  */
@@ -309,6 +311,10 @@ export function createPolicyEvaluator(options: PolicyEvaluatorOptions): PolicyEv
     const status = replicaStatus(name, replica.status, outcomes, at);
     if (!isDeepStrictEqual(status, replica.status ?? {})) {
       if (!(await store.replaceStatus({ ...replica, status }))) return { requeueAfterMs: 0 };
+      // Recorded once the status holds their names; a lost event is reported, not retried.
+      for (const event of complianceEvents(replica, replica.status, status, at)) {
+        await store.createEvent(event).catch((err: unknown) => onError(cluster, err));
+      }
     }
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   };

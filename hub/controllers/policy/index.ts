@@ -1,5 +1,20 @@
 // Public surface of hub/controllers/policy/: the governance policy framework (issue 7).
 export {
+  ensurePolicyAdmissionPolicy,
+  MAX_POLICY_NAMESPACE_AND_NAME,
+  POLICY_ADMISSION_POLICY_NAME,
+  POLICY_NAME_TOO_LONG_MESSAGE,
+  POLICY_REMEDIATION_UNSET_MESSAGE,
+  policyAdmissionPolicy,
+  policyAdmissionPolicyBinding,
+} from './admission-policy.ts';
+export {
+  complianceEvents,
+  complianceReason,
+  POLICY_EVENT_COMPONENT,
+  POLICY_STATUS_SYNC_REASON,
+} from './compliance-events.ts';
+export {
   Outcomes,
   policyMessage,
   templateStatus,
@@ -67,10 +82,12 @@ export {
   type EvaluationInterval,
   type TemplateOutcome,
 } from './policy-status.ts';
+export { policySetStatus, type PolicySetStatusInput } from './policy-set-status.ts';
 export { kubePolicyStore, POLICY_FIELD_MANAGER, type PolicyStore } from './policy-store.ts';
 export {
   aggregateCompliance,
   ARGOCD_COMPARE_ANNOTATION,
+  clustersOf,
   decidePropagation,
   desiredReplica,
   replicaName,

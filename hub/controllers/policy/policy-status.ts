@@ -23,9 +23,13 @@ export interface TemplateOutcome {
   readonly message: string;
 }
 
-/** The event name of a compliance event at `at`: `<replica>.<hex unix nanoseconds>`. */
-export function eventName(replica: string, at: Date): string {
-  return `${replica}.${(BigInt(at.getTime()) * 1_000_000n).toString(16)}`;
+/**
+ * The event name of a compliance event at `at`: `<replica>.<hex unix nanoseconds>`. `offsetNs`
+ * (the template's index) keeps the names of one evaluation's events apart: a Date holds only
+ * milliseconds, and each name is also a core/v1 Event's (compliance-events.ts).
+ */
+export function eventName(replica: string, at: Date, offsetNs = 0): string {
+  return `${replica}.${(BigInt(at.getTime()) * 1_000_000n + BigInt(offsetNs)).toString(16)}`;
 }
 
 function timestamp(at: Date): string {
@@ -47,13 +51,17 @@ export function replicaStatus(
     const name = (d.templateMeta as { name?: unknown } | undefined)?.name;
     if (typeof name === 'string') before.set(name, d);
   }
-  const details: Detail[] = outcomes.map((o) => {
+  const details: Detail[] = outcomes.map((o, i) => {
     const old = before.get(o.name)?.history ?? [];
     const history =
       old[0]?.message === o.message
         ? old
         : [
-            { eventName: eventName(replica, at), lastTimestamp: timestamp(at), message: o.message },
+            {
+              eventName: eventName(replica, at, i),
+              lastTimestamp: timestamp(at),
+              message: o.message,
+            },
             ...old,
           ].slice(0, MAX_HISTORY);
     return { compliant: o.compliant, templateMeta: { name: o.name }, history };

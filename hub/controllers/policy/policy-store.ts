@@ -4,6 +4,8 @@
  * refused (409) and the controller reads again. Stateless; safe to use concurrently.
  */
 import {
+  CoreV1Api,
+  type CoreV1Event,
   CustomObjectsApi,
   type KubeConfig,
   type KubernetesListObject,
@@ -17,6 +19,7 @@ import {
   type ConfigurationPolicy,
   type ConfigurationPolicyStatus,
   type Policy,
+  type PolicySet,
 } from '../../api/index.ts';
 import { apiStatus } from '../../kube/index.ts';
 
@@ -48,6 +51,10 @@ export interface PolicyStore {
   deletePolicy(namespace: string, name: string): Promise<void>;
   /** Replaces a policy's status (status subresource); a missing policy is no error. */
   replaceStatus(policy: Policy): Promise<boolean>;
+  /** Replaces a PolicySet's status (status subresource); a missing set is no error. */
+  replacePolicySetStatus(set: PolicySet): Promise<boolean>;
+  /** Creates an Event; one of that name that exists already is no error. */
+  createEvent(event: CoreV1Event): Promise<void>;
   /** Server-side applies a ConfigurationPolicy (as {@link POLICY_FIELD_MANAGER}, forced). */
   applyConfigurationPolicy(policy: ConfigurationPolicy): Promise<void>;
   /** Merge-patches a ConfigurationPolicy's status; a missing one is no error. */
@@ -68,6 +75,7 @@ function conflictOr404(err: unknown, ifMissing: boolean): boolean {
 /** A {@link PolicyStore} on the hub API server of `kubeConfig`. */
 export function kubePolicyStore(kubeConfig: KubeConfig): PolicyStore {
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
   const POLICIES = POLICY_RESOURCES.policies;
   const where = (o: Policy) => ({
     namespace: o.metadata?.namespace ?? '',
@@ -112,6 +120,29 @@ export function kubePolicyStore(kubeConfig: KubeConfig): PolicyStore {
         return true;
       } catch (err: unknown) {
         return conflictOr404(err, true);
+      }
+    },
+    async replacePolicySetStatus(set) {
+      try {
+        await api.replaceNamespacedCustomObjectStatus({
+          ...POLICY_RESOURCES.policySets,
+          namespace: set.metadata?.namespace ?? '',
+          name: set.metadata?.name ?? '',
+          body: set,
+        });
+        return true;
+      } catch (err: unknown) {
+        return conflictOr404(err, true);
+      }
+    },
+    async createEvent(event) {
+      try {
+        await core.createNamespacedEvent({
+          namespace: event.metadata.namespace ?? '',
+          body: event,
+        });
+      } catch (err: unknown) {
+        if (apiStatus(err) !== 409) throw err;
       }
     },
     async applyConfigurationPolicy(policy) {

@@ -63,7 +63,8 @@ export interface Propagation {
   readonly status: PolicyStatus;
 }
 
-function clustersOf(
+/** The clusters a binding's Placement decided (its PlacementDecisions); PlacementRule: none. */
+export function clustersOf(
   binding: PlacementBinding,
   decisions: readonly PlacementDecision[],
 ): Set<string> {

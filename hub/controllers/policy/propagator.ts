@@ -4,6 +4,8 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 
 import type { PlacementBinding, PlacementDecision, Policy, PolicySet } from '../../api/index.ts';
 import { createKeyQueue, startInformer, type RunningInformer } from '../../kube/index.ts';
+import { ensurePolicyAdmissionPolicy } from './admission-policy.ts';
+import { policySetStatus } from './policy-set-status.ts';
 import { kubePolicyStore, listAll, POLICY_RESOURCES, type PolicyStore } from './policy-store.ts';
 import { decidePropagation, isReplicaCurrent, replicaName, rootOf } from './propagation.ts';
 
@@ -21,6 +23,12 @@ export interface PolicyPropagatorOptions {
    * (`Policy <namespace>/<name>`) or the watch.
    */
   readonly onError?: (what: string, err: unknown) => void;
+  /**
+   * Whether `start()` installs the Policy admission policy (admission-policy.ts); default true.
+   * `startHub` passes false: `spokelink init` installs it, and the hub process may not write
+   * admission policies.
+   */
+  readonly installAdmissionPolicy?: boolean;
   /** Seam for unit tests. */
   readonly store?: PolicyStore;
 }
@@ -31,14 +39,17 @@ export interface PolicyPropagatorOptions {
  * replicated into the namespace of each cluster its PlacementBindings place it on, replicas of
  * clusters no longer placed (or of a disabled or deleted root) are deleted, and the root's status
  * (`placement`, per-cluster `status`, aggregated `compliant`) follows the replicas' compliance.
- * The decision is the pure `decidePropagation()` (propagation.ts).
+ * The decision is the pure `decidePropagation()` (propagation.ts). Every PolicySet's status
+ * (`placement`, `compliant`, `statusMessage`) follows its policies' (policy-set-status.ts).
  */
 export interface PolicyPropagator {
   /**
-   * Starts the watches (Policies, PlacementBindings, PolicySets, PlacementDecisions) now; once
-   * their first lists are in, reconciles every root, then again when it, one of its replicas, or
-   * a binding, set or decision of its namespace changes, and every `resyncIntervalMs`. A second
-   * call is a no-op.
+   * Installs the admission policy (unless told not to; a failure goes to `onError`) and starts
+   * the watches (Policies, PlacementBindings, PolicySets, PlacementDecisions) now; once their
+   * first lists are in, reconciles every root and every PolicySet, then a root again when it, one
+   * of its replicas, or a binding, set or decision of its namespace changes, a set when it, a
+   * root, a binding or a decision of its namespace changes, and all every `resyncIntervalMs`. A
+   * second call is a no-op.
    */
   start(): void;
   /** Resolves once the watches' first lists are in (after `start()`). */
@@ -116,24 +127,53 @@ export function createPolicyPropagator(options: PolicyPropagatorOptions): Policy
     return {};
   };
 
+  const reconcileSet = async (key: string): Promise<{ again?: boolean }> => {
+    await synced;
+    if (isStopped) return {};
+    const slash = key.indexOf('/');
+    const set = policySets?.get(key.slice(slash + 1), key.slice(0, slash)) as PolicySet | undefined;
+    if (set === undefined) return {};
+    const status = policySetStatus({
+      set,
+      policies: listOf<Policy>(policies).filter((p) => rootOf(p) === undefined),
+      bindings: listOf<PlacementBinding>(bindings),
+      decisions: listOf<PlacementDecision>(decisions),
+    });
+    if (isDeepStrictEqual(status, set.status ?? {})) return {};
+    return (await store.replacePolicySetStatus({ ...set, status })) ? {} : { again: true };
+  };
+
   const queue = createKeyQueue({
     process: reconcile,
     onError: (key, err) => onError(`Policy ${key}`, err),
   });
+  const setQueue = createKeyQueue({
+    process: reconcileSet,
+    onError: (key, err) => onError(`PolicySet ${key}`, err),
+  });
   const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) =>
     `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  const setsIn = (namespace: string | undefined) => {
+    for (const s of listOf<PolicySet>(policySets)) {
+      if (s.metadata?.namespace === namespace) setQueue.add(keyOf(s));
+    }
+  };
   const rootsIn = (namespace: string | undefined) => {
     for (const p of listOf<Policy>(policies)) {
       if (p.metadata?.namespace === namespace && rootOf(p) === undefined) queue.add(keyOf(p));
     }
+    setsIn(namespace);
   };
   const onPolicy = (o: KubernetesObject): void => {
     const r = rootOf(o as unknown as Policy);
     queue.add(r === undefined ? keyOf(o) : `${r.namespace}/${r.name}`);
+    // A root's status is what its sets sum up.
+    if (r === undefined) setsIn(o.metadata?.namespace);
   };
-  /** Every root, and the root of every replica (a root deleted while stopped: orphans go). */
+  /** Every root and set, and the root of every replica (a root deleted while stopped: orphans go). */
   const requeueAll = (): void => {
     for (const p of policies?.list() ?? []) onPolicy(p);
+    for (const s of policySets?.list() ?? []) setQueue.add(keyOf(s));
   };
   const informerOf = (
     which: keyof typeof POLICY_RESOURCES,
@@ -154,6 +194,11 @@ export function createPolicyPropagator(options: PolicyPropagatorOptions): Policy
     start() {
       if (isStarted || isStopped) return;
       isStarted = true;
+      if (options.installAdmissionPolicy !== false) {
+        ensurePolicyAdmissionPolicy(options.hub).catch((err: unknown) =>
+          onError('the Policy admission policy', err),
+        );
+      }
       policies = informerOf('policies', onPolicy);
       bindings = informerOf('bindings', (o) => rootsIn(o.metadata?.namespace));
       policySets = informerOf('policySets', (o) => rootsIn(o.metadata?.namespace));
@@ -181,7 +226,7 @@ export function createPolicyPropagator(options: PolicyPropagatorOptions): Policy
         policySets?.stop(),
         decisions?.stop(),
       ]);
-      await queue.stop();
+      await Promise.all([queue.stop(), setQueue.stop()]);
     },
   };
 }
