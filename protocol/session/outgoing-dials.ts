@@ -8,6 +8,7 @@ import type {
   DialRequestPacket,
   DialResponsePacket,
 } from '../packet.ts';
+import { holdEarlyErrors } from './early-error-guard.ts';
 import type { SessionCore } from './session-core.ts';
 import { dialError } from './session-errors.ts';
 import type { TunnelStream } from './tunnel-stream.ts';
@@ -134,7 +135,9 @@ export class OutgoingDials {
       return;
     }
     if (!core.isStreamId) core.ids.release(p.random); // the acceptor's connectID names it now
-    dial.resolve(core.openStream(id, dial.address, dial.random, dial.signal));
+    const stream = core.openStream(id, dial.address, dial.random, dial.signal);
+    holdEarlyErrors(stream); // the caller listens one continuation later (early-error-guard.ts)
+    dial.resolve(stream);
   }
 
   /**

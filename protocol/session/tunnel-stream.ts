@@ -26,6 +26,18 @@ export const AUTO_WINDOW_MAX_BYTES = 4 * 1024 * 1024;
 /** Half a window consumed faster than this doubles the window. */
 export const WINDOW_GROW_INTERVAL_MS = 20;
 
+/** What {@link TunnelStream.flowStats} returns: one stream's credit accounting, in bytes. */
+export interface StreamFlowStats {
+  /** DATA bytes we may still send (0 … MAX_STREAM_WINDOW_BYTES; Infinity without flow-control). */
+  readonly sendCredit: number;
+  /** DATA bytes the peer may still send: its credit, or the room left under the legacy bound. */
+  readonly receiveCredit: number;
+  /** The receive window (INITIAL_STREAM_WINDOW_BYTES, grown by auto-tuning). */
+  readonly receiveWindowBytes: number;
+  /** Received bytes in the stream's own queue, not yet pushed into the Readable (≤ the window). */
+  readonly queuedBytes: number;
+}
+
 /** Where the stream is in its close handshake. */
 type Phase =
   /** Data may flow (possibly one direction already ended). */
@@ -95,6 +107,8 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
   #isDuplexClosed = false;
   #isFinished = false;
   #isResetByPeer = false;
+  /** Our CLOSE_REQ/CLOSE_RSP with a code went out. */
+  #hasSentReset = false;
   #resetCode: StreamResetCode | undefined;
   #pendingWrite: PendingWrite | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
@@ -157,6 +171,20 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
   /** DATA payload bytes sent to the peer. */
   get bytesOut(): number {
     return this.#bytesOut;
+  }
+
+  /**
+   * A read-only snapshot of this stream's flow-control state, for metrics and for the
+   * invariant checks of the fuzzers (protocol/fuzz/). Cheap; safe at any time, also after
+   * close. See {@link StreamFlowStats}.
+   */
+  flowStats(): StreamFlowStats {
+    return {
+      sendCredit: this.#send.credit,
+      receiveCredit: this.#recv.credit,
+      receiveWindowBytes: this.#recv.windowBytes,
+      queuedBytes: this.#queue.bytes,
+    };
   }
 
   /**
@@ -263,11 +291,11 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
   // --- receive side -------------------------------------------------------------------------
 
   #receiveData(data: Uint8Array): void {
-    if (this.destroyed) return;
     if (this.#hasReceivedEnd) {
-      // DATA after the peer's EXT_HALF_CLOSE breaks the protocol; after a whole close it is
-      // just in flight.
-      if (this.#phase === 'open' && this.#host.isHalfClose) {
+      // DATA after the peer's EXT_HALF_CLOSE breaks the protocol, also while we wait for the
+      // CLOSE_RSP ('closing', possibly with the Duplex already closed); after a whole close
+      // ('done') it is just in flight.
+      if (this.#phase !== 'done' && this.#host.isHalfClose) {
         this.#violate(
           'protocol',
           new ProtocolError('PROTO_ERR_INVALID_FIELD', 'DATA after EXT_HALF_CLOSE', {
@@ -277,6 +305,7 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
       }
       return;
     }
+    if (this.destroyed) return;
     try {
       this.#recv.receive(data.length);
     } catch (err) {
@@ -372,14 +401,29 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
   }
 
   #violate(code: StreamResetCode, cause: ProtocolError): void {
+    // A dialer waiting for CLOSE_RSP has sent its last packet, so _destroy sends no reset; a
+    // peer still writing (DATA after its HALF_CLOSE) must hear it, or its pending writes wait
+    // for credit forever (found by protocol/fuzz/). Once, even if the Duplex already closed.
+    if (this.#phase === 'closing' && !this.#hasSentReset) {
+      this.#sendReset(code);
+      if (this.destroyed) {
+        this.#resetCode ??= code;
+        this.#host.streamReset(this.#id, code, true);
+        return;
+      }
+    }
     if (this.destroyed) return;
     this.#resetCode = code;
     this.destroy(streamResetError(this.#id, code, `reset (${code}): ${cause.message}`, cause));
   }
 
   #abandon(cause: Error | undefined): void {
+    // A stream whose close handshake already completed gracefully lost nothing with the
+    // tunnel: its consumer still reads what is queued, then EOF (found by protocol/fuzz/; the
+    // peer may end the tunnel as soon as its side of the stream is done).
+    const isComplete = this.#phase === 'done' && this.#resetCode === undefined;
     this.#setDone();
-    if (!this.destroyed) {
+    if (!this.destroyed && !isComplete) {
       this.#resetCode = 'tunnel-closed';
       this.#isResetByPeer = true;
       this.destroy(streamResetError(this.#id, 'tunnel-closed', 'lost: tunnel closed', cause));
@@ -433,6 +477,7 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
 
   /** Sends our reset: CLOSE_REQ (then wait for CLOSE_RSP) or CLOSE_RSP (then done). */
   #sendReset(code: StreamResetCode, text = `stream reset (${code})`): void {
+    this.#hasSentReset = true;
     const withCode = this.#host.isErrorCodes ? { errorCode: code } : {};
     if (this.#host.role === 'dialer') {
       const packet: CloseRequestPacket = { type: 'CLOSE_REQ', connectId: this.#id, ...withCode };
