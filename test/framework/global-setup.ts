@@ -9,15 +9,17 @@ import type { SharedControlPlane } from './shared-control-plane.ts';
 
 /**
  * Starts the real control planes the e2e tests share, once per `vitest run`, and stops them
- * after the last file. Tests reach them with `inject('hub')` / `inject('spoke1')` and isolate
- * themselves by namespace or name.
+ * after the last file. Tests reach them with `inject('hub')`, `inject('spoke1')` and
+ * `inject('spoke2')` (for two-spoke flows) and isolate themselves by namespace or name.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const binaries = await ensureBinaries();
-  // A hub and one spoke, started side by side: each a real control plane.
-  const [hub, spoke] = await Promise.all([
+  // A hub and two spokes, started side by side (so the second spoke adds little to the set-up
+  // time): each a real control plane.
+  const [hub, spoke, spoke2] = await Promise.all([
     startControlPlane({ name: 'hub', binaries }),
     startControlPlane({ name: 'spoke1', binaries }),
+    startControlPlane({ name: 'spoke2', binaries }),
   ]);
   // The OCM CRDs are installed once for the whole run (all kinds on the hub, spoke kinds on the
   // spoke). Files that install them again find them present and so never delete them: CRD
@@ -25,11 +27,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await Promise.all([
     installCrds(kubeConfigOf(hub), allCrds()),
     installCrds(kubeConfigOf(spoke), spokeCrds()),
+    installCrds(kubeConfigOf(spoke2), spokeCrds()),
   ]);
   project.provide('hub', describePlane(hub));
   project.provide('spoke1', describePlane(spoke));
+  project.provide('spoke2', describePlane(spoke2));
   return async () => {
-    await Promise.all([hub.stop(), spoke.stop()]);
+    await Promise.all([hub.stop(), spoke.stop(), spoke2.stop()]);
   };
 }
 

@@ -19,5 +19,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     hub: SharedControlPlane;
     spoke1: SharedControlPlane;
+    /** A second spoke, for flows across two clusters (placement, replica sets). */
+    spoke2: SharedControlPlane;
   }
 }

@@ -4,8 +4,8 @@
  * server-side apply conflict) becomes its own `Applied=False` with the API server's message;
  * only an unreachable spoke rejects (the whole reconcile then reports Unknown).
  */
-import type { ManifestCondition, ManifestConfigOption } from '../../api/index.ts';
-import { DEFAULT_WORK_FIELD_MANAGER, WorkConditionTypes } from '../../api/index.ts';
+import type { ManifestCondition, ManifestConfigOption, ManifestWorkSpec } from '../../api/index.ts';
+import { DEFAULT_WORK_FIELD_MANAGER, WorkConditionTypes, WorkReasons } from '../../api/index.ts';
 import {
   decideCreateOnly,
   decideUpdate,
@@ -18,7 +18,10 @@ import {
 } from './apply-decision.ts';
 import { appliedResource, type AppliedResource } from './applied-work.ts';
 import { evaluateConditionRules } from './condition-rules.ts';
+import { isOrphaned } from './delete-plan.ts';
 import { isWorkError, WorkError } from './errors.ts';
+import { checkExecutor, executorVerbs } from './executor-check.ts';
+import { ignoreFieldsBody } from './ignore-fields.ts';
 import { findManifestConfig, splitApiVersion, type ResourceRef } from './resource-ref.ts';
 import type { ResolvedKind, SpokeApi } from './spoke-client.ts';
 import { statusFeedback } from './status-feedback.ts';
@@ -38,6 +41,10 @@ export interface ApplyContext {
   readonly configs: readonly ManifestConfigOption[] | undefined;
   /** Groups of CRDs applied earlier in this reconcile: their kinds are waited for. */
   readonly crdGroups: ReadonlySet<string>;
+  /** `spec.executor`: checked with SubjectAccessReviews before each write (executor-check.ts). */
+  readonly executor?: ManifestWorkSpec['executor'] | undefined;
+  /** `spec.deleteOption`: an object it orphans needs no `delete` permission. */
+  readonly deleteOption?: ManifestWorkSpec['deleteOption'] | undefined;
 }
 
 /** The result for one manifest. */
@@ -125,9 +132,14 @@ async function applyWithStrategy(
     }
     case 'ServerSideApply': {
       const ssa = config?.updateStrategy?.serverSideApply;
+      const ignoreFields = ssa?.ignoreFields ?? [];
+      const body =
+        ignoreFields.length === 0
+          ? required
+          : ignoreFieldsBody(required, await ctx.client.get(ref), ignoreFields);
       return ctx.client.apply(
         ref,
-        serverSideApplyBody(required, ctx.owner),
+        serverSideApplyBody(body, ctx.owner),
         ssa?.fieldManager ?? DEFAULT_WORK_FIELD_MANAGER,
         ssa?.force ?? false,
       );
@@ -213,6 +225,13 @@ export async function applyManifest(
   const isReadOnly = config?.updateStrategy?.type === 'ReadOnly' || wasComplete(previous);
   let live: JsonObject | undefined;
   try {
+    const isOrphan = isOrphaned(ctx.deleteOption, appliedResource(ref, undefined));
+    await checkExecutor(
+      ctx.client,
+      ctx.executor,
+      ref,
+      executorVerbs({ isReadOnly, isOrphaned: isOrphan }),
+    );
     live = await applyWithStrategy(
       ctx,
       ref,
@@ -239,7 +258,13 @@ export async function applyManifest(
     return {
       outcome: {
         meta,
-        applied: { ok: false, message: err.message },
+        applied: {
+          ok: false,
+          message: err.message,
+          ...(err.code === 'HUB_ERR_WORK_IGNORE_FIELD'
+            ? { reason: WorkReasons.AppliedManifestSSAIgnoreFieldError }
+            : {}),
+        },
         fetch: after,
         feedback: statusFeedback(current, { group, version, kind }, config?.feedbackRules),
         rules: evaluateConditionRules(current, { group, kind }, config?.conditionRules),

@@ -2,10 +2,11 @@
  * `manifestConfigs[].conditionRules` (pure): the conditions a manifest's rules produce from its
  * live object, and their aggregation into work-level conditions (OCM's `ConditionRulesAggregated`).
  *
- * Supported: `WellKnownConditions` (`Complete` for Job and Pod). CEL rules are not evaluated yet:
- * each yields its condition as False/`ConditionRuleInvalid` with a message saying so.
+ * Supported: `WellKnownConditions` (`Complete` for Job and Pod) and `CEL` (cel-rules.ts). A rule
+ * of another type gives its condition as Unknown/`ConditionRuleInvalid`, as in OCM.
  */
 import { WorkConditionTypes, WorkReasons, type Condition } from '../../api/index.ts';
+import { evaluateCelRule, ruleMessage, toCelValue } from './cel-rules.ts';
 
 /** A condition a rule produced (its lastTransitionTime is set when it is written). */
 export interface RuleCondition {
@@ -19,12 +20,10 @@ export interface RuleCondition {
 export interface ConditionRule {
   readonly condition: string;
   readonly type: 'WellKnownConditions' | 'CEL';
+  readonly celExpressions?: readonly string[];
   readonly message?: string;
+  readonly messageExpression?: string;
 }
-
-/** The message of a CEL rule's condition. */
-export const CEL_NOT_SUPPORTED_MESSAGE =
-  'CEL condition rules are not supported by this hub yet; the rule was not evaluated';
 
 type Live = Record<string, unknown>;
 
@@ -60,7 +59,7 @@ function wellKnownComplete(object: Live, group: string, kind: string): RuleCondi
 
 /**
  * The conditions `rules` produce for the live `object` (undefined: not read, no conditions).
- * A rule's own `message` replaces the computed one, as in OCM.
+ * A rule's own `messageExpression` or `message` replaces the computed one, as in OCM.
  */
 export function evaluateConditionRules(
   object: Live | undefined,
@@ -69,26 +68,31 @@ export function evaluateConditionRules(
 ): RuleCondition[] {
   if (object === undefined || rules === undefined) return [];
   const out: RuleCondition[] = [];
-  const add = (condition: RuleCondition, message: string | undefined): void => {
-    if (out.some((c) => c.type === condition.type)) return;
-    out.push(message === undefined || message === '' ? condition : { ...condition, message });
+  const add = (condition: RuleCondition): void => {
+    if (!out.some((c) => c.type === condition.type)) out.push(condition);
   };
   for (const rule of rules) {
-    if (rule.type === 'CEL') {
-      add(
-        {
-          type: rule.condition,
-          status: 'False',
+    switch (rule.type) {
+      case 'CEL':
+        add(evaluateCelRule(object, rule));
+        break;
+      case 'WellKnownConditions': {
+        const complete = wellKnownComplete(object, resource.group, resource.kind);
+        if (complete === undefined) break;
+        if (rule.condition !== '' && rule.condition !== complete.type) break;
+        const isTrue = complete.status === 'True';
+        const message = ruleMessage(toCelValue(object), rule, isTrue, complete.message);
+        add({ ...complete, message });
+        break;
+      }
+      default:
+        add({
+          type: (rule as ConditionRule).condition,
+          status: 'Unknown',
           reason: WorkReasons.ConditionRuleInvalid,
-          message: CEL_NOT_SUPPORTED_MESSAGE,
-        },
-        undefined,
-      );
-      continue;
+          message: `unrecognized condition rule type ${String((rule as ConditionRule).type)}`,
+        });
     }
-    const complete = wellKnownComplete(object, resource.group, resource.kind);
-    if (complete === undefined) continue;
-    if (rule.condition === '' || rule.condition === complete.type) add(complete, rule.message);
   }
   return out;
 }

@@ -36,6 +36,7 @@ function setup(spec: ManifestWorkSpec) {
   const spoke = new FakeSpoke();
   const store = new FakeWorkStore();
   let isConnected = true;
+  let now = new Date('2026-01-01T00:00:00Z');
   const watches = new ClusterWatches({ client: spoke, onChange: () => undefined });
   store.put({
     apiVersion: 'work.open-cluster-management.io/v1',
@@ -52,7 +53,7 @@ function setup(spec: ManifestWorkSpec) {
     existingSpoke: () => ({ client: spoke, watches }),
     manifestLimitBytes: 500 * 1024,
     retryDelayMs: (_key, hasFailed) => (hasFailed ? 2_000 : undefined),
-    now: () => new Date('2026-01-01T00:00:00Z'),
+    now: () => now,
   };
   /** Runs reconciles as the queue would (again on a conflict) until one settles. */
   const reconcile = async (): Promise<KeyResult> => {
@@ -78,6 +79,7 @@ function setup(spec: ManifestWorkSpec) {
     update,
     condition,
     disconnect: () => (isConnected = false),
+    setNow: (date: Date) => (now = date),
     teardown: () => watches.stop(),
   };
 }
@@ -266,4 +268,94 @@ describe('reconcileWork', () => {
       f.teardown();
     },
   );
+
+  it('checks the executor with SubjectAccessReviews per manifest and fails only what it may not write', async () => {
+    const f = setup({
+      workload: { manifests: [cm('ok'), cm('denied'), cm('kept')] },
+      executor: {
+        subject: { type: 'ServiceAccount', serviceAccount: { namespace: 'ops', name: 'deployer' } },
+      },
+      deleteOption: {
+        propagationPolicy: 'SelectivelyOrphan',
+        selectivelyOrphans: {
+          orphaningRules: [{ resource: 'configmaps', namespace: 'ns', name: 'kept' }],
+        },
+      },
+    });
+    f.spoke.allow = (spec) => {
+      const attrs = spec.resourceAttributes as { name: string; verb: string };
+      return (
+        spec.user === 'system:serviceaccount:ops:deployer' &&
+        !(attrs.name === 'denied' && attrs.verb === 'delete')
+      );
+    };
+    expect(await f.reconcile()).toEqual({ requeueAfterMs: 2_000 });
+    // Every verb for a deleted object; no `delete` for the orphaned one.
+    expect(f.spoke.reviews).toEqual([
+      ...['create', 'update', 'patch', 'get', 'delete'].map((v) => `${v} /configmaps/ns/ok`),
+      ...['create', 'update', 'patch', 'get', 'delete'].map((v) => `${v} /configmaps/ns/denied`),
+      ...['create', 'update', 'patch', 'get'].map((v) => `${v} /configmaps/ns/kept`),
+    ]);
+    const applied = (f.work()?.status?.resourceStatus?.manifests ?? []).map((m) =>
+      m.conditions.find((c) => c.type === 'Applied'),
+    );
+    expect(applied[1]).toMatchObject({
+      status: 'False',
+      reason: 'AppliedManifestFailed',
+      message:
+        'not allowed to apply the resource  configmaps, ns denied: ' +
+        'the executor system:serviceaccount:ops:deployer may not delete it',
+    });
+    expect([applied[0]?.status, applied[2]?.status]).toEqual(['True', 'True']);
+    expect(f.spoke.object(cmRef('denied'))).toBeUndefined();
+    expect(f.spoke.object(cmRef('ok'))).toBeDefined();
+
+    // Allowed answers are reused; the refused one is asked again and now passes.
+    f.spoke.reviews.length = 0;
+    f.spoke.allow = () => true;
+    expect(await f.reconcile()).toEqual({});
+    expect(f.spoke.reviews).toEqual(['delete /configmaps/ns/denied']);
+    expect(f.spoke.object(cmRef('denied'))).toBeDefined();
+    f.teardown();
+  });
+
+  it('deletes a work ttlSecondsAfterFinished after its Complete rules hold, not before', async () => {
+    const f = setup({
+      workload: { manifests: [cm('job', { done: 'yes' })] },
+      deleteOption: { ttlSecondsAfterFinished: 30 },
+      manifestConfigs: [
+        {
+          resourceIdentifier: { resource: 'configmaps', namespace: 'ns', name: 'job' },
+          conditionRules: [
+            { condition: 'Complete', type: 'CEL', celExpressions: ["object.data.done == 'yes'"] },
+          ],
+        },
+      ],
+    });
+    expect(await f.reconcile()).toEqual({ requeueAfterMs: 30_000 });
+    expect(f.condition('Complete')).toMatchObject({
+      status: 'True',
+      reason: 'ConditionRulesAggregated',
+    });
+    expect(f.store.writes).not.toContain('delete c1/w');
+    f.setNow(new Date('2026-01-01T00:00:29Z'));
+    expect(await f.reconcile()).toEqual({ requeueAfterMs: 1_000 });
+    f.setNow(new Date('2026-01-01T00:00:30Z'));
+    f.spoke.verbs.length = 0;
+    expect(await f.reconcile()).toEqual({});
+    expect(f.store.writes).toContain('delete c1/w');
+    expect(f.spoke.verbs).toEqual([]); // due before the spoke is touched
+    expect(f.work()?.metadata?.deletionTimestamp).toBeDefined();
+    f.teardown();
+  });
+
+  it('never deletes a work without Complete rules, whatever its TTL', async () => {
+    const f = setup({
+      workload: { manifests: [cm('a')] },
+      deleteOption: { ttlSecondsAfterFinished: 0 },
+    });
+    expect(await f.reconcile()).toEqual({});
+    expect(f.store.writes).not.toContain('delete c1/w');
+    f.teardown();
+  });
 });

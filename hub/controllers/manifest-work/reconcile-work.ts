@@ -31,6 +31,7 @@ import {
 } from './reconcile-context.ts';
 import { identityKey, splitApiVersion } from './resource-ref.ts';
 import type { SpokeApi } from './spoke-client.ts';
+import { finishedDeadlineMs } from './ttl-after-finished.ts';
 import { decideWorkStatus, notAppliedStatus, unreachableStatus } from './work-status.ts';
 
 /** The message of Available=Unknown while no agent of the cluster is connected. */
@@ -67,6 +68,8 @@ export async function reconcileWork(
     if (updated === undefined) return { again: true };
     work = updated;
   }
+  // A finished work past its ttlSecondsAfterFinished is deleted without touching the spoke.
+  if (await deleteIfExpired(ctx, work, work.status)) return {};
   if (!ctx.isConnected(namespace)) {
     return (await writeStatus(ctx, work, unreachableStatus(work, NOT_CONNECTED_MESSAGE, ctx.now())))
       .result;
@@ -83,6 +86,18 @@ export async function reconcileWork(
     );
     return result.again === true ? result : { requeueAfterMs: ctx.retryDelayMs(key, true) ?? 0 };
   }
+}
+
+/** Deletes `work` when its ttlSecondsAfterFinished has run out; resolves whether it did. */
+async function deleteIfExpired(
+  ctx: ReconcileContext,
+  work: ManifestWork,
+  status: ManifestWork['status'],
+): Promise<boolean> {
+  const deadline = finishedDeadlineMs(work, status);
+  if (deadline === undefined || deadline > ctx.now().getTime()) return false;
+  await ctx.works.delete(work);
+  return true;
 }
 
 /** The AppliedManifestWork of `work`, created when missing. */
@@ -156,7 +171,14 @@ async function applyWork(ctx: ReconcileContext, work: ManifestWork): Promise<Key
   const previous = work.status?.resourceStatus?.manifests ?? [];
   for (const ordinal of applyOrder(manifests)) {
     const result = await applyManifest(
-      { client, owner, configs: work.spec?.manifestConfigs, crdGroups },
+      {
+        client,
+        owner,
+        configs: work.spec?.manifestConfigs,
+        crdGroups,
+        executor: work.spec?.executor,
+        deleteOption: work.spec?.deleteOption,
+      },
       manifests[ordinal] ?? {},
       ordinal,
       previous.find((p) => p.resourceMeta.ordinal === ordinal),
@@ -202,9 +224,14 @@ async function applyWork(ctx: ReconcileContext, work: ManifestWork): Promise<Key
     results.map((r) => r.outcome),
     ctx.now(),
   );
-  const { result } = await writeStatus(ctx, work, status);
+  const { result, written } = await writeStatus(ctx, work, status);
   if (result.again === true) return result;
+  if (await deleteIfExpired(ctx, written, status)) return {};
   const hasFailed = results.some((r) => !r.outcome.applied.ok);
   const delay = ctx.retryDelayMs(key, hasFailed);
-  return delay === undefined ? {} : { requeueAfterMs: delay };
+  // A finished work comes back when its ttlSecondsAfterFinished runs out.
+  const deadline = finishedDeadlineMs(written, status);
+  const untilExpiry = deadline === undefined ? undefined : deadline - ctx.now().getTime();
+  const next = [delay, untilExpiry].filter((ms) => ms !== undefined);
+  return next.length === 0 ? {} : { requeueAfterMs: Math.min(...next) };
 }

@@ -3,11 +3,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { Condition, ManifestWork } from '../../api/index.ts';
-import {
-  aggregateRuleConditions,
-  CEL_NOT_SUPPORTED_MESSAGE,
-  evaluateConditionRules,
-} from './condition-rules.ts';
+import { aggregateRuleConditions, evaluateConditionRules } from './condition-rules.ts';
 import {
   decideWorkStatus,
   deletingStatus,
@@ -216,24 +212,45 @@ describe('condition rules', () => {
     ]);
   });
 
-  it('gives no well-known condition for other kinds, and marks CEL rules invalid', () => {
+  it('gives no well-known condition for other kinds, evaluates CEL rules, marks unknown types invalid', () => {
     expect(
       evaluateConditionRules({}, { group: 'apps', kind: 'Deployment' }, [
         { condition: '', type: 'WellKnownConditions' },
       ]),
     ).toEqual([]);
     expect(
-      evaluateConditionRules({}, { group: 'apps', kind: 'Deployment' }, [
-        { condition: 'Progressing', type: 'CEL' },
+      evaluateConditionRules({ spec: { replicas: 1 } }, { group: 'apps', kind: 'Deployment' }, [
+        { condition: 'Progressing', type: 'CEL', celExpressions: ['object.spec.replicas == 1'] },
       ]),
     ).toEqual([
       {
         type: 'Progressing',
-        status: 'False',
-        reason: 'ConditionRuleInvalid',
-        message: CEL_NOT_SUPPORTED_MESSAGE,
+        status: 'True',
+        reason: 'ConditionRuleEvaluated',
+        message: 'Manifest is Progressing',
       },
     ]);
+    expect(
+      evaluateConditionRules({}, { group: 'apps', kind: 'Deployment' }, [
+        { condition: 'Ready', type: 'Other' as 'CEL' },
+      ]),
+    ).toEqual([
+      {
+        type: 'Ready',
+        status: 'Unknown',
+        reason: 'ConditionRuleInvalid',
+        message: 'unrecognized condition rule type Other',
+      },
+    ]);
+    expect(
+      evaluateConditionRules({ status: { phase: 'Failed' } }, { group: '', kind: 'Pod' }, [
+        {
+          condition: 'Complete',
+          type: 'WellKnownConditions',
+          messageExpression: 'result ? "done: " + object.status.phase : ""',
+        },
+      ]),
+    ).toEqual([expect.objectContaining({ status: 'True', message: 'done: Failed' })]);
     expect(
       evaluateConditionRules(undefined, { group: 'batch', kind: 'Job' }, [
         { condition: '', type: 'WellKnownConditions' },

@@ -32,8 +32,13 @@ export interface ResourceMeta {
 /** What one reconcile found for one manifest. */
 export interface ManifestOutcome {
   readonly meta: ResourceMeta;
-  /** Applied (or, ReadOnly, read) without error; else the message (the API server's own). */
-  readonly applied: { readonly ok: true } | { readonly ok: false; readonly message: string };
+  /**
+   * Applied (or, ReadOnly, read) without error; else the message (the API server's own) and the
+   * reason when it is not `AppliedManifestFailed`.
+   */
+  readonly applied:
+    | { readonly ok: true }
+    | { readonly ok: false; readonly message: string; readonly reason?: string };
   /**
    * The live object: `found` (in `live`), `missing` (404), `failed` (could not be read:
    * `message`), `incomplete` (its kind or name could not be resolved).
@@ -104,7 +109,7 @@ export function manifestCondition(
       : {
           type: WorkConditionTypes.Applied,
           status: 'False',
-          reason: WorkReasons.AppliedManifestFailed,
+          reason: outcome.applied.reason ?? WorkReasons.AppliedManifestFailed,
           message: outcome.applied.message,
         },
     availableOf(outcome.fetch),

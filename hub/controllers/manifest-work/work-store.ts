@@ -30,6 +30,11 @@ export interface WorkStore {
    * updated work, or undefined on a conflict or when the work is gone.
    */
   replaceStatus(work: ManifestWork): Promise<ManifestWork | undefined>;
+  /**
+   * Deletes the work (uid precondition, so a new work of the same name is never hit); its
+   * finalizer then holds it until the spoke is cleaned up. Resolves false when it was gone.
+   */
+  delete(work: ManifestWork): Promise<boolean>;
 }
 
 /** A {@link WorkStore} on the hub API server of `kubeConfig`. */
@@ -67,6 +72,22 @@ export function kubeWorkStore(kubeConfig: KubeConfig): WorkStore {
         )) as ManifestWork;
       } catch (err: unknown) {
         return tolerate(err);
+      }
+    },
+    async delete(work) {
+      try {
+        await api.deleteNamespacedCustomObject({
+          ...where(work),
+          body: {
+            ...(work.metadata?.uid === undefined
+              ? {}
+              : { preconditions: { uid: work.metadata.uid } }),
+            propagationPolicy: 'Background',
+          },
+        });
+        return true;
+      } catch (err: unknown) {
+        return tolerate(err) ?? false;
       }
     },
     async replaceStatus(work) {

@@ -26,6 +26,9 @@ export class FakeSpoke implements SpokeApi {
   readonly objects = new Map<string, JsonObject>();
   readonly verbs: string[] = [];
   isDown = false;
+  /** Answers SubjectAccessReviews (default: allowed); `reviews` records `verb identity` asked. */
+  allow: (spec: JsonObject) => boolean = () => true;
+  readonly reviews: string[] = [];
   #next = 1;
 
   #check(verb: string, ref?: ResourceRef): void {
@@ -69,6 +72,13 @@ export class FakeSpoke implements SpokeApi {
   }
 
   async create(ref: ResourceRef, body: JsonObject): Promise<JsonObject> {
+    if (ref.resource === 'subjectaccessreviews') {
+      this.#check('review');
+      const spec = body.spec as JsonObject;
+      const attrs = spec.resourceAttributes as Record<string, string>;
+      this.reviews.push(`${attrs.verb} ${identityKey(attrs as unknown as ResourceRef)}`);
+      return { ...body, status: { allowed: this.allow(spec) } };
+    }
     this.#check('create', ref);
     if (this.objects.has(identityKey(ref))) {
       throw new WorkError('HUB_ERR_WORK_SPOKE_API', 'already exists', { status: 409 });
@@ -190,6 +200,22 @@ export class FakeWorkStore implements WorkStore {
     return this.#write(work, 'finalizers', (w) => {
       w.metadata = { ...w.metadata, finalizers: [...finalizers] };
     });
+  }
+
+  async delete(work: ManifestWork): Promise<boolean> {
+    const key = `${work.metadata?.namespace}/${work.metadata?.name}`;
+    const stored = this.works.get(key);
+    if (stored === undefined) return false;
+    this.writes.push(`delete ${key}`);
+    if ((stored.metadata?.finalizers ?? []).length === 0) this.works.delete(key);
+    else {
+      stored.metadata = {
+        ...stored.metadata,
+        deletionTimestamp: new Date(0).toISOString(),
+        resourceVersion: String(this.#rv++),
+      };
+    }
+    return true;
   }
 
   async replaceStatus(work: ManifestWork) {
