@@ -25,6 +25,11 @@ import {
 } from './addon-decision.ts';
 import { kubeAddOnStore, type AddOnStore } from './addon-store.ts';
 
+/**
+ * Default period of the add-on status resync, in ms: as OCM's add-on lease (60 s). Agents coming
+ * and going are seen within `agentPollMs` anyway; the resync only re-probes connected clusters.
+ */
+export const DEFAULT_ADDON_RESYNC_MS = 60_000;
 /** Options of {@link createAddOnController}. */
 export interface AddOnControllerOptions extends ClusterTriggerOptions {
   /** Which add-on: its name, metadata and probe. */
@@ -129,6 +134,9 @@ export function createAddOnController(options: AddOnControllerOptions): AddOnCon
         c.metadata?.name === undefined ? [] : [c.metadata.name],
       );
     },
-    ...clusterTriggers(options.hub, options.server, options),
+    ...clusterTriggers(options.hub, options.server, {
+      ...options,
+      intervalMs: options.intervalMs ?? DEFAULT_ADDON_RESYNC_MS,
+    }),
   });
 }

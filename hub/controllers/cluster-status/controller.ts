@@ -14,6 +14,13 @@ import {
 import { probeSpoke } from './spoke-probe.ts';
 import { decideStatus, type SpokeProbe } from './status-decision.ts';
 
+/**
+ * Default period of the status resync, in ms. Agents coming and going are seen within
+ * `agentPollMs` (1 s) and ManagedCluster changes at once; the resync re-reads `/readyz`, the
+ * version, claims and capacity of connected clusters (OCM's klusterlet renews its lease every
+ * 60 s).
+ */
+export const DEFAULT_STATUS_RESYNC_MS = 30_000;
 /** Options of {@link createClusterStatusController}. */
 export interface ClusterStatusControllerOptions extends ClusterTriggerOptions {
   /** The hub API server, where the ManagedClusters live. */
@@ -85,6 +92,9 @@ export function createClusterStatusController(
       (await store.list()).flatMap((c) =>
         c.metadata?.name === undefined ? [] : [c.metadata.name],
       ),
-    ...clusterTriggers(options.hub, options.server, options),
+    ...clusterTriggers(options.hub, options.server, {
+      ...options,
+      intervalMs: options.intervalMs ?? DEFAULT_STATUS_RESYNC_MS,
+    }),
   });
 }
