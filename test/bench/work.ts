@@ -1,0 +1,342 @@
+// Work benchmark (`npm run bench:work [-- --quick] [-- --clusters N]`): how long the hub takes to
+// apply one ManifestWork on every one of N clusters through the tunnel.
+//
+// Real parts only: a hub and a spoke control plane, the hub process (`startHub`: proxy-server,
+// registration controller, cluster status, the work controller, …) in this process, and N real
+// agents (in child processes, up to 500 each), each its own cluster: an accepted
+// ManagedCluster, a certificate from the hub CA, admitted by the proxy-server, serving the agent
+// API. All N are backed by the one real spoke API server, so each cluster's work applies into
+// its own namespace there: a Namespace `bench-<cluster>` and a ConfigMap in it. The works are
+// one per cluster namespace and named after the cluster, because the one spoke holds every
+// cluster's AppliedManifestWork (`<hubHash>-<work>`), which a shared work name would collide on.
+//
+// Phases: clusters created and accepted; agents started → all connected; all Available; then
+// the N works are created (50 at a time) and `all_applied_s` is the time from the first create
+// until the last work reports Applied=True on the hub (read by listing the works every 500 ms,
+// so a figure may be up to 0.5 s late, never early). `--profile FILE` writes a CPU profile of
+// this process (the hub) during that phase. Afterwards the spoke is asked
+// how many of the ConfigMaps exist (it must be N). A table goes to stderr and the summary as
+// the LAST stdout line (JSON).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+
+import { CLUSTER_GROUP, hubCrds, WORK_GROUP } from '../../hub/api/index.ts';
+import { startHub } from '../../hub/hub-process/start-hub.ts';
+import { applyJoin, prepareLocalAgent } from '../../hub/join/join-cluster.ts';
+import { installCrds } from '../../hub/kube/index.ts';
+import { ensureHubNamespace, ensureHubPki } from '../../hub/registration/hub-pki.ts';
+import { SILENT_LOGGER } from '../../proxy-server/index.ts';
+import { ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
+import { type Child, median, percentile, rssKiB, sleep, startChild } from './bench-kit.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    clusters: { type: 'string' },
+    'per-process': { type: 'string', default: '500' },
+    /** Write a CPU profile of this (the hub's) process during the apply phase to this file. */
+    profile: { type: 'string' },
+  },
+});
+const N = Number(values.clusters ?? (values.quick ? 100 : 1000));
+const PER_PROCESS = Number(values['per-process']);
+const PREFIX = 'bw-';
+const LABEL = 'spokelink.io/bench';
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const load = (path: string) => {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+};
+
+/** Runs `fn` over `items`, `limit` at a time. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  });
+  await Promise.all(lanes);
+}
+
+async function until(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+  periodMs = 100,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(periodMs);
+  }
+}
+
+/** The inspector's CPU profiler on this process. */
+async function startProfile() {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stopInto(file: string) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+interface Conditioned extends KubernetesObject {
+  status?: { conditions?: { type: string; status: string }[] };
+}
+const isTrue = (o: Conditioned, type: string) =>
+  o.status?.conditions?.some((c) => c.type === type && c.status === 'True') === true;
+
+function workFor(cluster: string): KubernetesObject & Record<string, unknown> {
+  const namespace = `bench-${cluster}`;
+  return {
+    apiVersion: `${WORK_GROUP}/v1`,
+    kind: 'ManifestWork',
+    metadata: { name: `bench-${cluster}`, namespace: cluster, labels: { [LABEL]: 'work' } },
+    spec: {
+      workload: {
+        manifests: [
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'bench', namespace, labels: { [LABEL]: 'work' } },
+            data: { cluster, payload: 'x'.repeat(256) },
+          },
+        ],
+      },
+    },
+  };
+}
+
+process.on('SIGINT', () => process.exit(130));
+const binaries = await ensureBinaries();
+const scratch = mkdtempSync(join(tmpdir(), 'spokelink-bench-work-'));
+const started = performance.now();
+const [hubPlane, spokePlane] = await Promise.all([
+  startControlPlane({ name: 'bench-work-hub', binaries }),
+  startControlPlane({ name: 'bench-work-spoke', binaries }),
+]);
+const hubKc = load(hubPlane.kubeconfigPath);
+const spokeKc = load(spokePlane.kubeconfigPath);
+const children: Child[] = [];
+const hubErrors = new Map<string, number>();
+let hub: Awaited<ReturnType<typeof startHub>> | undefined;
+let exitCode = 0;
+try {
+  log(`control planes up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  await installCrds(hubKc, hubCrds());
+  await ensureHubNamespace(hubKc);
+  const pki = await ensureHubPki(hubKc, { serverNames: ['127.0.0.1'] });
+  // The spoke side of `join`, once: the agent ServiceAccount, its impersonation rights, the hub
+  // controllers' binding, the spoke CRDs. Every simulated cluster's agent uses its token.
+  await applyJoin(spokeKc, {
+    hub: 'https://127.0.0.1:1',
+    token: 'abcdef.0123456789abcdef',
+    clusterName: 'bench',
+    agentName: 'agent',
+    transport: 'grpc',
+    image: 'unused',
+    replicas: 0,
+  });
+  const local = await prepareLocalAgent(spokeKc, join(scratch, 'agent'));
+  hub = await startHub({
+    hub: hubKc,
+    leaderElection: false,
+    logger: SILENT_LOGGER,
+    listen: { agentGrpc: 0, registration: 0, gateway: 0, health: 0 },
+    onError: (what) => {
+      const kind = what.replace(/ bw-\d+$/, '');
+      hubErrors.set(kind, (hubErrors.get(kind) ?? 0) + 1);
+    },
+  });
+  const server = hub.server;
+  const agentAddress = hub.endpoints.tunnel.grpc;
+  if (server === undefined || agentAddress === undefined) throw new Error('hub has no tunnel');
+
+  // Clusters, accepted; the registration controller gives each its namespace.
+  const custom = hubKc.makeApiClient(CustomObjectsApi);
+  const core = hubKc.makeApiClient(CoreV1Api);
+  const names = Array.from({ length: N }, (_, i) => `${PREFIX}${i}`);
+  let t = performance.now();
+  await pool(names, 20, async (name) => {
+    await custom.createClusterCustomObject({
+      group: CLUSTER_GROUP,
+      version: 'v1',
+      plural: 'managedclusters',
+      body: {
+        apiVersion: `${CLUSTER_GROUP}/v1`,
+        kind: 'ManagedCluster',
+        metadata: { name, labels: { [LABEL]: 'cluster' } },
+        spec: { hubAcceptsClient: true },
+      },
+    });
+  });
+  await until('cluster namespaces', 300_000, async () => {
+    const list = await core.listNamespace();
+    return list.items.filter((n) => n.metadata?.name?.startsWith(PREFIX)).length === N;
+  });
+  const clustersCreatedS = (performance.now() - t) / 1000;
+  log(`${N} clusters created, accepted, namespaced in ${clustersCreatedS.toFixed(1)} s`);
+
+  // Agents.
+  const caFile = join(scratch, 'ca.crt');
+  const caKeyFile = join(scratch, 'ca.key');
+  const spokeCaFile = join(scratch, 'spoke-ca.crt');
+  writeFileSync(caFile, pki.ca.certPem);
+  writeFileSync(caKeyFile, pki.ca.keyPem, { mode: 0o600 });
+  writeFileSync(spokeCaFile, spokePlane.servingCaPem);
+  const kubeApiserver = new URL(spokePlane.server).host;
+  t = performance.now();
+  for (let from = 0; from < N; from += PER_PROCESS) {
+    const count = Math.min(PER_PROCESS, N - from);
+    const child = startChild(
+      'test/bench/work-agents.ts',
+      [
+        ...['--prefix', PREFIX, '--from', String(from), '--count', String(count)],
+        ...['--server', agentAddress, '--ca', caFile, '--ca-key', caKeyFile],
+        ...['--token-file', local.tokenFile, '--spoke-ca', spokeCaFile],
+        ...['--kube-apiserver', kubeApiserver],
+      ],
+      `agents ${from}…${from + count - 1}`,
+    );
+    children.push(child);
+    await child.message(120_000);
+  }
+  const connected = () => new Set(server.agents().map((a) => a.cluster)).size;
+  await until(`${N} clusters connected`, 300_000, async () => connected() >= N);
+  const connectAllS = (performance.now() - t) / 1000;
+  log(`${N} agents connected in ${connectAllS.toFixed(1)} s`);
+
+  const listClusters = async () =>
+    (
+      (await custom.listClusterCustomObject({
+        group: CLUSTER_GROUP,
+        version: 'v1',
+        plural: 'managedclusters',
+        labelSelector: `${LABEL}=cluster`,
+      })) as { items: Conditioned[] }
+    ).items;
+  await until(`${N} clusters Available`, 300_000, async () => {
+    const items = await listClusters();
+    return items.filter((c) => isTrue(c, 'ManagedClusterConditionAvailable')).length === N;
+  });
+  const availableAllS = (performance.now() - t) / 1000;
+  log(`${N} clusters Available ${availableAllS.toFixed(1)} s after the agents started`);
+  const hubRssBefore = rssKiB(process.pid);
+
+  // The works: created 50 at a time; Applied is read from lists of them every 500 ms (a work
+  // counts from the list that first shows it Applied: at most one period late, never early).
+  const appliedAt = new Map<string, number>();
+  let t0 = 0;
+  const profiler = values.profile === undefined ? undefined : await startProfile();
+  t0 = performance.now();
+  const createdAt: number[] = [];
+  await pool(names, 50, async (cluster) => {
+    const work = workFor(cluster);
+    await custom.createNamespacedCustomObject({
+      group: WORK_GROUP,
+      version: 'v1',
+      namespace: cluster,
+      plural: 'manifestworks',
+      body: work,
+    });
+    createdAt.push(performance.now() - t0);
+  });
+  const createdAllS = (performance.now() - t0) / 1000;
+  log(`${N} ManifestWorks created in ${createdAllS.toFixed(1)} s`);
+  await until(
+    `${N} works Applied`,
+    600_000,
+    async () => {
+      const list = (await custom.listClusterCustomObject({
+        group: WORK_GROUP,
+        version: 'v1',
+        plural: 'manifestworks',
+        labelSelector: `${LABEL}=work`,
+      })) as { items: Conditioned[] };
+      const at = performance.now() - t0;
+      for (const work of list.items) {
+        const ns = work.metadata?.namespace ?? '';
+        if (isTrue(work, 'Applied') && !appliedAt.has(ns)) appliedAt.set(ns, at);
+      }
+      return appliedAt.size >= N;
+    },
+    500,
+  );
+  if (profiler !== undefined) await profiler.stopInto(values.profile as string);
+  const times = [...appliedAt.values()].sort((a, b) => a - b);
+  const allAppliedS = (times.at(-1) ?? Number.NaN) / 1000;
+  log(`${N} works Applied ${allAppliedS.toFixed(1)} s after the first create`);
+
+  // What the spoke really holds.
+  const spokeCore = spokeKc.makeApiClient(CoreV1Api);
+  const configMaps = (
+    await spokeCore.listConfigMapForAllNamespaces({ labelSelector: `${LABEL}=work` })
+  ).items.filter((c) => c.metadata?.namespace?.startsWith(`bench-${PREFIX}`)).length;
+  const summary = {
+    bench: 'work',
+    clusters: N,
+    all_applied_s: Number(allAppliedS.toFixed(2)),
+    first_applied_s: Number(((times[0] ?? Number.NaN) / 1000).toFixed(2)),
+    median_applied_s: Number((median(times) / 1000).toFixed(2)),
+    p90_applied_s: Number((percentile(times, 90) / 1000).toFixed(2)),
+    works_created_s: Number(createdAllS.toFixed(2)),
+    spoke_configmaps: configMaps,
+    connect_all_s: Number(connectAllS.toFixed(2)),
+    available_all_s: Number(availableAllS.toFixed(2)),
+    clusters_created_s: Number(clustersCreatedS.toFixed(2)),
+    hub_rss_mib: Math.round(rssKiB(process.pid) / 1024),
+    hub_rss_growth_mib: Math.round((rssKiB(process.pid) - hubRssBefore) / 1024),
+    agents_rss_mib: Math.round(children.reduce((s, c) => s + rssKiB(c.pid), 0) / 1024),
+    hub_retried_errors: Object.fromEntries(hubErrors),
+  };
+  log('');
+  log('phase                                   seconds');
+  log(`clusters created + accepted            ${clustersCreatedS.toFixed(1).padStart(8)}`);
+  log(`agents started → all connected          ${connectAllS.toFixed(1).padStart(8)}`);
+  log(`agents started → all Available          ${availableAllS.toFixed(1).padStart(8)}`);
+  log(`works created (50 at a time)            ${createdAllS.toFixed(1).padStart(8)}`);
+  log(`first create → all ${N} Applied`.padEnd(40) + allAppliedS.toFixed(1).padStart(8));
+  log(`spoke ConfigMaps found: ${configMaps} of ${N}`);
+  if (configMaps !== N) {
+    log('the spoke does not hold every applied ConfigMap');
+    exitCode = 1;
+  }
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+} catch (err: unknown) {
+  log(`bench:work failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  exitCode = 1;
+} finally {
+  await Promise.all(children.map((c) => c.stop()));
+  const closing = hub?.close();
+  const closed = await Promise.race([closing?.then(() => true), sleep(30_000).then(() => false)]);
+  if (closed === false) {
+    log(`the hub did not close within 30 s: ${JSON.stringify(hub?.server?.stats())}`);
+    exitCode = 1;
+  }
+  await Promise.all([hubPlane.stop(), spokePlane.stop()]);
+  rmSync(scratch, { recursive: true, force: true });
+}
+process.exit(exitCode);
