@@ -33,6 +33,7 @@ describe('startControlPlane errors', () => {
       'kube-apiserver': failing,
       'kube-controller-manager': failing,
       kubectl: failing,
+      helm: failing,
     };
     const err = await startControlPlane({ name: 'early-exit', binaries, baseDir: base }).catch(
       (e: unknown) => e,
@@ -56,6 +57,7 @@ describe('startControlPlane errors', () => {
       'kube-apiserver': never,
       'kube-controller-manager': never,
       kubectl: never,
+      helm: never,
     };
     const err = await startControlPlane({ name: 'taken', apiserverPort: port, binaries }).catch(
       (e: unknown) => e,
@@ -124,8 +126,9 @@ describe('ensureBinaries errors', () => {
       `SPOKELINK_K8S_BIN_DIR is ${dir} but it holds no kubectl`,
     );
     writeFileSync(join(dir, 'kubectl'), '');
-    expect((await ensureBinaries({ env: { SPOKELINK_K8S_BIN_DIR: dir } })).kubectl).toBe(
-      join(dir, 'kubectl'),
-    );
+    writeFileSync(join(dir, 'helm'), ''); // else helm comes from (or is built into) the cache
+    const paths = await ensureBinaries({ env: { SPOKELINK_K8S_BIN_DIR: dir } });
+    expect(paths.kubectl).toBe(join(dir, 'kubectl'));
+    expect(paths.helm).toBe(join(dir, 'helm'));
   });
 });

@@ -5,7 +5,9 @@ export {
   ensureBinaries,
   type EnsureBinariesOptions,
   formatDuration,
+  type KubernetesBinaryPaths,
 } from './build.ts';
+export { ensureHelm, type EnsureHelmOptions, helmCacheDir } from './helm-build.ts';
 export {
   type ControlPlane,
   type ControlPlaneOptions,
@@ -21,5 +23,6 @@ export {
   type BinaryName,
   cacheRoot,
   ETCD_VERSION,
+  HELM_VERSION,
   KUBERNETES_VERSION,
 } from './versions.ts';

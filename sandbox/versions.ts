@@ -21,3 +21,6 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env['XDG_CACHE_HOME'];
   return join(xdg && xdg.length > 0 ? xdg : join(homedir(), '.cache'), 'spokelink');
 }
+
+/** The helm release built for rendering charts (HelmRepo subscriptions). Must match helm-bin/go.mod. */
+export const HELM_VERSION = 'v3.22.0';

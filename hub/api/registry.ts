@@ -10,6 +10,7 @@ import type { CrdDefinition } from './crd-definition.ts';
 import { managedServiceAccountCrd } from './managed-service-account.ts';
 import { placementCrd, placementDecisionCrd } from './placement.ts';
 import { placementBindingCrd, policyCrd, policySetCrd } from './policy.ts';
+import { channelCrd, subscriptionCrd, subscriptionReportCrd } from './subscription.ts';
 import { appliedManifestWorkCrd, manifestWorkCrd, manifestWorkReplicaSetCrd } from './work.ts';
 
 const ALL: readonly CrdDefinition[] = Object.freeze([
@@ -29,6 +30,9 @@ const ALL: readonly CrdDefinition[] = Object.freeze([
   configurationPolicyCrd,
   clusterManagementAddOnCrd,
   managedClusterAddOnCrd,
+  channelCrd,
+  subscriptionCrd,
+  subscriptionReportCrd,
 ]);
 
 /** Every kind we define, hub and spoke, in a stable order (group by group). */

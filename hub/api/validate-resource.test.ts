@@ -52,6 +52,28 @@ describe('validateResource rejects', () => {
       ],
     },
     {
+      name: 'a Channel type outside the enum',
+      object: broken('Channel', 'spec.type', 'Bucket'),
+      problems: [
+        {
+          path: 'spec.type',
+          message: expect.stringMatching(
+            /^unsupported value; supported values: "Namespace", "HelmRepo"/,
+          ),
+        },
+      ],
+    },
+    {
+      name: 'a SubscriptionReport result outside the enum',
+      object: broken('SubscriptionReport', 'results.0.result', 'ok'),
+      problems: [
+        {
+          path: 'results[0].result',
+          message: 'unsupported value; supported values: "deployed", "failed", "propagationFailed"',
+        },
+      ],
+    },
+    {
       name: 'a caBundle that is not base64',
       object: broken('ManagedCluster', 'spec.managedClusterClientConfigs.0.caBundle', 'pem!'),
       problems: [

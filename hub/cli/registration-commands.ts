@@ -26,6 +26,7 @@ import { agentManifestsYaml } from '../join/agent-manifests.ts';
 import type { JoinSpec } from '../join/spoke-objects.ts';
 import { ensureManifestWorkAdmissionPolicy } from '../controllers/manifest-work/index.ts';
 import { ensurePolicyAdmissionPolicy } from '../controllers/policy/index.ts';
+import { ensureSubscriptionAdmissionPolicy } from '../controllers/subscription/index.ts';
 import { BootstrapTokens } from '../registration/bootstrap-tokens.ts';
 import { acceptCluster, denyCluster } from '../registration/cluster-decisions.ts';
 import { HUB_INFO_CONFIGMAP, HUB_NAMESPACE } from '../registration/constants.ts';
@@ -118,6 +119,8 @@ export function registerRegistrationCommands(program: Command): void {
           await ensureManifestWorkAdmissionPolicy(hub);
           // OCM's Policy webhook rules (name length, remediationAction), likewise.
           await ensurePolicyAdmissionPolicy(hub);
+          // Only a cluster-admin may make a Subscription privileged (cluster-scoped objects).
+          await ensureSubscriptionAdmissionPolicy(hub);
           process.stderr.write(
             `creating the hub CA and certificates in namespace ${HUB_NAMESPACE}\n`,
           );

@@ -36,6 +36,12 @@ import {
   createPolicyEvaluator,
   createPolicyPropagator,
 } from '../controllers/policy/index.ts';
+import {
+  createApplicationAddOnController,
+  createSubscriptionController,
+  defaultRenderTools,
+  type RenderTools,
+} from '../controllers/subscription/index.ts';
 import { createWorkAddOnController } from '../controllers/work-addon/index.ts';
 import { reuseConnections } from '../kube/index.ts';
 import { createLeaderElector } from '../leader-election/index.ts';
@@ -91,6 +97,11 @@ export interface HubOptions {
    * With several, every replica reaches every cluster: the gateway and the leader's controllers.
    */
   readonly serverCount?: number;
+  /**
+   * kubectl and helm the subscription controller renders kustomize directories and charts with;
+   * default the sandbox's cached binaries, else those on PATH (`defaultRenderTools`).
+   */
+  readonly subscriptionTools?: RenderTools;
   /** Called with failures the hub retries on its own. */
   readonly onError?: (what: string, err: unknown) => void;
   readonly log?: (message: string) => void;
@@ -231,6 +242,17 @@ export async function startHub(given: HubOptions): Promise<Hub> {
           () => placement.stop(),
           () => replicaSets.stop(),
         );
+        // Subscriptions: Git and Helm sources read and rendered here, delivered as
+        // ManifestWorks (by the work controller below): hub only.
+        const subscriptions = createSubscriptionController({
+          hub: options.hub,
+          tools: options.subscriptionTools ?? defaultRenderTools(),
+          // `spokelink init` installs its admission policy, as the other policies.
+          installAdmissionPolicy: false,
+          onError,
+        });
+        subscriptions.start();
+        stops.push(() => subscriptions.stop());
         // Policies are replicated to the clusters their PlacementBindings place: hub only.
         // `spokelink init` installs the Policy admission policy, as the ManifestWork one.
         const policyPropagator = createPolicyPropagator({
@@ -280,11 +302,19 @@ export async function startHub(given: HubOptions): Promise<Hub> {
             spokeKubeConfig,
             onError: (cluster, err) => onError(`work add-on ${cluster ?? ''}`.trim(), err),
           });
+          const applicationAddOn = createApplicationAddOnController({
+            hub: options.hub,
+            server: tunnel,
+            spokeKubeConfig,
+            onError: (cluster, err) => onError(`application add-on ${cluster ?? ''}`.trim(), err),
+          });
           work.start();
           workAddOn.start();
+          applicationAddOn.start();
           stops.push(
             () => work.stop(),
             () => workAddOn.stop(),
+            () => applicationAddOn.stop(),
           );
           // Managed service accounts: spoke ServiceAccounts and tokens through the tunnel, the
           // token Secrets in cluster namespaces (deploy/hub grants those through the ClusterRole

@@ -10,6 +10,7 @@ import { type ControlPlane, ensureBinaries, startControlPlane } from '../../sand
 import { ManagedClusterConditionTypes, hubCrds } from '../api/index.ts';
 import { ensureManifestWorkAdmissionPolicy } from '../controllers/manifest-work/index.ts';
 import { ensurePolicyAdmissionPolicy } from '../controllers/policy/index.ts';
+import { ensureSubscriptionAdmissionPolicy } from '../controllers/subscription/index.ts';
 import { type Hub, startHub } from '../hub-process/start-hub.ts';
 import { applyJoin, prepareLocalAgent } from '../join/join-cluster.ts';
 import { apiStatus, describeError, installCrds, kubeManagedClusterStore } from '../kube/index.ts';
@@ -104,6 +105,7 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
     await ensureHubNamespace(hubKubeConfig);
     await ensureManifestWorkAdmissionPolicy(hubKubeConfig);
     await ensurePolicyAdmissionPolicy(hubKubeConfig);
+    await ensureSubscriptionAdmissionPolicy(hubKubeConfig);
     const pki = await ensureHubPki(hubKubeConfig, { serverNames: ['127.0.0.1', 'localhost'] });
     const caFile = write(join(pkiDir, 'hub-ca.crt'), pki.ca.certPem);
     const caHash = publicKeyHashSha256(pki.ca.certPem);

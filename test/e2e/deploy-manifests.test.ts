@@ -397,6 +397,10 @@ describe('deploy/hub', () => {
     expect(await grantsOf(ADMIN, HUB_SA, BASELINE_SA, 'default')).toEqual(
       [
         'certificatesigningrequests.certificates.k8s.io|[]|[]|[get list watch create]',
+        'channels.apps.open-cluster-management.io|[]|[]|[get list watch]',
+        'subscriptions.apps.open-cluster-management.io|[]|[]|[get list watch]',
+        'subscriptions.apps.open-cluster-management.io/status|[]|[]|[update]',
+        'subscriptionreports.apps.open-cluster-management.io|[]|[]|[get create update]',
         'certificatesigningrequests.certificates.k8s.io/approval|[]|[]|[update]',
         'certificatesigningrequests.certificates.k8s.io/status|[]|[]|[update]',
         'clustermanagementaddons.addon.open-cluster-management.io|[]|[]|[get create]',

@@ -2,6 +2,9 @@
 // looks like, this file stops compiling. Used by the unit tests beside the schemas.
 import type {
   AppliedManifestWork,
+  Channel,
+  Subscription,
+  SubscriptionReport,
   ClusterClaim,
   ClusterManagementAddOn,
   ConfigurationPolicy,
@@ -339,6 +342,64 @@ export const managedClusterAddOn: ManagedClusterAddOn = {
 };
 
 /** Every example, keyed by kind. */
+export const channel: Channel = {
+  apiVersion: 'apps.open-cluster-management.io/v1',
+  kind: 'Channel',
+  metadata: { name: 'git-samples', namespace: 'samples-ch' },
+  spec: { type: 'Git', pathname: 'https://git.example.com/org/samples.git' },
+};
+
+export const subscription: Subscription = {
+  apiVersion: 'apps.open-cluster-management.io/v1',
+  kind: 'Subscription',
+  metadata: {
+    name: 'nginx',
+    namespace: 'samples',
+    annotations: {
+      'apps.open-cluster-management.io/git-branch': 'main',
+      'apps.open-cluster-management.io/git-path': 'nginx',
+      'apps.open-cluster-management.io/reconcile-option': 'merge',
+    },
+  },
+  spec: {
+    channel: 'samples-ch/git-samples',
+    packageFilter: { version: '>=1.0.0 <2.0.0' },
+    packageOverrides: [
+      { packageName: 'nginx', packageOverrides: [{ path: 'spec', value: { replicas: 2 } }] },
+    ],
+    placement: {
+      placementRef: {
+        kind: 'Placement',
+        apiVersion: 'cluster.open-cluster-management.io/v1beta1',
+        name: 'all',
+      },
+    },
+    timewindow: {
+      windowtype: 'active',
+      daysofweek: ['Monday'],
+      hours: [{ start: '8:00AM', end: '5:00PM' }],
+    },
+  },
+  status: { phase: 'Propagated', lastUpdateTime: T0 },
+};
+
+export const subscriptionReport: SubscriptionReport = {
+  apiVersion: 'apps.open-cluster-management.io/v1alpha1',
+  kind: 'SubscriptionReport',
+  metadata: { name: 'cluster1', namespace: 'cluster1' },
+  reportType: 'Cluster',
+  summary: {
+    deployed: 'n/a',
+    inProgress: 'n/a',
+    failed: 'n/a',
+    propagationFailed: 'n/a',
+    clusters: 'n/a',
+  },
+  results: [
+    { source: 'samples/nginx', timestamp: { seconds: 1767323045, nanos: 0 }, result: 'deployed' },
+  ],
+};
+
 export const EXAMPLES = {
   ManagedCluster: managedCluster,
   ClusterClaim: clusterClaim,
@@ -356,4 +417,7 @@ export const EXAMPLES = {
   ConfigurationPolicy: configurationPolicy,
   ClusterManagementAddOn: clusterManagementAddOn,
   ManagedClusterAddOn: managedClusterAddOn,
+  Channel: channel,
+  Subscription: subscription,
+  SubscriptionReport: subscriptionReport,
 } as const;
