@@ -22,12 +22,23 @@ export interface ReusingKubeConfig {
   readonly kubeConfig: KubeConfig;
   /** Distinct keep-alive Agents made so far (1 for one server and one identity). */
   agents(): number;
-  /** Closes the pooled Agents (waits for requests in flight); idempotent. */
+  /**
+   * Closes the pooled Agents: requests in flight get {@link CLOSE_GRACE_MS} to finish, then the
+   * connections are dropped (a watch nobody aborted would otherwise hold it forever). Idempotent.
+   */
   close(): Promise<void>;
 }
 
+/** How long close() lets requests in flight finish before dropping the connections, in ms. */
+export const CLOSE_GRACE_MS = 2_000;
+
 type CreateDispatcher = (cluster: Cluster | null, options: AgentOptions) => Dispatcher | undefined;
 type DispatcherOptions = ReturnType<KubeConfig['createDispatcherOptions']>;
+
+/** Whether any request is queued or running on `agent`. */
+function busy(agent: Agent): boolean {
+  return Object.values(agent.stats).some((stats) => stats.pending + stats.running > 0);
+}
 
 /**
  * The pool key of a TLS set-up: a hash over its fields (PEM buffers hashed as bytes; JSON of a
@@ -89,7 +100,20 @@ export function reuseConnections(kc: KubeConfig): ReusingKubeConfig {
       closed = true;
       const agents = [...pool.values()];
       pool.clear();
-      await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
+      // Callers have finished their requests by now; a watch nobody aborted must not hold the
+      // shutdown: a short grace, then the connections are dropped.
+      await Promise.all(
+        agents.map(async (agent) => {
+          // Not agent.close(): once it has begun, destroy() no longer ends an HTTP/2 stream.
+          const deadline = Date.now() + CLOSE_GRACE_MS;
+          while (busy(agent) && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          await agent
+            .destroy(new Error('the hub connection pool was closed'))
+            .catch(() => undefined);
+        }),
+      );
     },
   };
 }

@@ -95,4 +95,17 @@ describe('reuseConnections', () => {
       await reusing.close();
     }
   });
+
+  it('close() does not wait for a watch nobody aborted: it ends it', async () => {
+    const reusing = reuseConnections(relayed);
+    let ended: unknown = 'running';
+    await new Watch(reusing.kubeConfig).watch(
+      '/api/v1/namespaces',
+      {},
+      () => undefined,
+      (err: unknown) => (ended = err ?? null),
+    );
+    await reusing.close();
+    await expect.poll(() => ended).not.toBe('running');
+  });
 });
