@@ -9,8 +9,8 @@
 import { Agent } from 'node:http';
 import type { ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect } from 'node:tls';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext } from 'node:tls';
+import type { PeerCertificate, SecureContext, TLSSocket } from 'node:tls';
 
 import { AGENT_API_TARGET, parseAgentCommonName } from '../../protocol/index.ts';
 import type { TunnelStreamApi } from '../../protocol/index.ts';
@@ -152,6 +152,26 @@ export class AgentApiPool {
   }
 }
 
+/**
+ * The TLS context of agent API connections (hub CA, gateway certificate), made once per options
+ * object: parsing the PEMs into a new context for every connection cost more than the handshake's
+ * own arithmetic when thousands of clusters are probed.
+ */
+const secureContexts = new WeakMap<AgentApiConnectOptions, SecureContext>();
+function secureContextOf(options: AgentApiConnectOptions): SecureContext {
+  let context = secureContexts.get(options);
+  if (context === undefined) {
+    context = createSecureContext({
+      ca: options.caPem,
+      cert: options.cert.certPem,
+      key: options.cert.keyPem,
+      minVersion: 'TLSv1.2',
+    });
+    secureContexts.set(options, context);
+  }
+  return context;
+}
+
 /** What {@link connectAgentApi} needs: the dial path, the hub CA, the gateway certificate. */
 export type AgentApiConnectOptions = Pick<AgentApiPoolOptions, 'dial' | 'caPem' | 'cert'>;
 
@@ -174,11 +194,8 @@ export async function connectAgentApi(
     const socket = tlsConnect({
       socket: stream,
       servername: AGENT_API_TARGET,
-      ca: options.caPem,
-      cert: options.cert.certPem,
-      key: options.cert.keyPem,
+      secureContext: secureContextOf(options),
       ALPNProtocols: ['http/1.1'],
-      minVersion: 'TLSv1.2',
       checkServerIdentity: (_host: string, cert: PeerCertificate) =>
         checkAgentIdentity(cluster, cert),
     });

@@ -10,7 +10,8 @@
 // one per cluster namespace and named after the cluster, because the one spoke holds every
 // cluster's AppliedManifestWork (`<hubHash>-<work>`), which a shared work name would collide on.
 //
-// Phases: clusters created and accepted; agents started → all connected; all Available; then
+// Phases: clusters created and accepted; agents started → all connected; all Available; every
+// add-on of every cluster Available (the hub has settled: only its steady resyncs run); then
 // the N works are created (50 at a time) and `all_applied_s` is the time from the first create
 // until the last work reports Applied=True on the hub (read by listing the works every 500 ms,
 // so a figure may be up to 0.5 s late, never early). `--profile FILE` writes a CPU profile of
@@ -30,7 +31,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 
-import { CLUSTER_GROUP, hubCrds, WORK_GROUP } from '../../hub/api/index.ts';
+import { ADDON_GROUP, CLUSTER_GROUP, hubCrds, WORK_GROUP } from '../../hub/api/index.ts';
 import { startHub } from '../../hub/hub-process/start-hub.ts';
 import { applyJoin, prepareLocalAgent } from '../../hub/join/join-cluster.ts';
 import { installCrds } from '../../hub/kube/index.ts';
@@ -244,6 +245,33 @@ try {
   });
   const availableAllS = (performance.now() - t) / 1000;
   log(`${N} clusters Available ${availableAllS.toFixed(1)} s after the agents started`);
+  // A settled hub: every add-on of every cluster created and Available, so that what follows
+  // measures delivery beside the steady resyncs, not beside the first pass over new clusters.
+  const addOnKinds = (
+    (await custom.listClusterCustomObject({
+      group: ADDON_GROUP,
+      version: 'v1alpha1',
+      plural: 'clustermanagementaddons',
+    })) as { items: unknown[] }
+  ).items.length;
+  await until(
+    `${addOnKinds * N} add-ons Available`,
+    600_000,
+    async () => {
+      const list = (await custom.listClusterCustomObject({
+        group: ADDON_GROUP,
+        version: 'v1alpha1',
+        plural: 'managedclusteraddons',
+      })) as { items: Conditioned[] };
+      const ready = list.items.filter(
+        (a) => a.metadata?.namespace?.startsWith(PREFIX) === true && isTrue(a, 'Available'),
+      ).length;
+      return ready === addOnKinds * N;
+    },
+    1_000,
+  );
+  const settledS = (performance.now() - t) / 1000;
+  log(`${addOnKinds * N} add-ons Available ${settledS.toFixed(1)} s after the agents started`);
   const hubRssBefore = rssKiB(process.pid);
 
   // The works: created 50 at a time; Applied is read from lists of them every 500 ms (a work
@@ -306,6 +334,7 @@ try {
     spoke_configmaps: configMaps,
     connect_all_s: Number(connectAllS.toFixed(2)),
     available_all_s: Number(availableAllS.toFixed(2)),
+    addons_settled_s: Number(settledS.toFixed(2)),
     clusters_created_s: Number(clustersCreatedS.toFixed(2)),
     hub_rss_mib: Math.round(rssKiB(process.pid) / 1024),
     hub_rss_growth_mib: Math.round((rssKiB(process.pid) - hubRssBefore) / 1024),
@@ -317,6 +346,7 @@ try {
   log(`clusters created + accepted            ${clustersCreatedS.toFixed(1).padStart(8)}`);
   log(`agents started → all connected          ${connectAllS.toFixed(1).padStart(8)}`);
   log(`agents started → all Available          ${availableAllS.toFixed(1).padStart(8)}`);
+  log(`agents started → all add-ons Available  ${settledS.toFixed(1).padStart(8)}`);
   log(`works created (50 at a time)            ${createdAllS.toFixed(1).padStart(8)}`);
   log(`first create → all ${N} Applied`.padEnd(40) + allAppliedS.toFixed(1).padStart(8));
   log(`spoke ConfigMaps found: ${configMaps} of ${N}`);
