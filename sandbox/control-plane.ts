@@ -80,6 +80,14 @@ export interface ControlPlane {
   readonly timings: StartTimings;
   /** Process ids by component, for measurements. */
   pids(): Record<string, number>;
+  /**
+   * Stops kube-apiserver (SIGTERM, SIGKILL after 20 s), waits `downtimeMs` (default 0), and
+   * starts it again with the same flags, port, certificates and etcd (so every object and every
+   * credential stays valid); resolves once /readyz answers 200 again. For fault tests: clients
+   * see their connections and watches end and must recover. etcd and KCM keep running. Calls are
+   * serialized; rejects with `SANDBOX_ERR_STOPPED` once `stop()` was called.
+   */
+  restartApiServer(options?: { downtimeMs?: number }): Promise<void>;
   /** Stops KCM, then the API server, then etcd (SIGTERM, SIGKILL after `timeoutMs`), and removes the folder. Idempotent. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -142,6 +150,9 @@ class ControlPlaneImpl implements ControlPlane {
   #options: ControlPlaneOptions;
   #procs: ManagedProcess[] = [];
   #stopping: Promise<void> | undefined;
+  /** The API server's flags, kept for restartApiServer(). */
+  #apiserverArgs: string[] = [];
+  #restarting: Promise<void> = Promise.resolve();
 
   constructor(options: ControlPlaneOptions, binaries: BinaryPaths) {
     this.#options = options;
@@ -203,7 +214,7 @@ class ControlPlaneImpl implements ControlPlane {
     });
     this.timings.etcdMs = lap();
 
-    const apiserver = this.#spawn('kube-apiserver', this.binaries['kube-apiserver'], [
+    this.#apiserverArgs = [
       `--etcd-servers=http://127.0.0.1:${etcdClientPort}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
@@ -221,7 +232,12 @@ class ControlPlaneImpl implements ControlPlane {
       `--service-account-signing-key-file=${pki.saKey}`,
       '--profiling=false',
       '--v=0',
-    ]);
+    ];
+    const apiserver = this.#spawn(
+      'kube-apiserver',
+      this.binaries['kube-apiserver'],
+      this.#apiserverArgs,
+    );
     await this.#waitFor(
       apiserver,
       timeoutMs,
@@ -263,8 +279,43 @@ class ControlPlaneImpl implements ControlPlane {
     this.timings.totalMs = Date.now() - started;
   }
 
+  restartApiServer(options: { downtimeMs?: number } = {}): Promise<void> {
+    const run = async () => {
+      const index = this.#procs.findIndex((p) => p.name === 'kube-apiserver');
+      const old = this.#procs[index];
+      if (this.#stopping || old === undefined)
+        throw new SandboxError(
+          'SANDBOX_ERR_STOPPED',
+          `control plane ${this.name} is stopped: its API server cannot be restarted`,
+        );
+      await old.stop();
+      if ((options.downtimeMs ?? 0) > 0)
+        await new Promise((r) => setTimeout(r, options.downtimeMs));
+      const proc = new ManagedProcess(
+        'kube-apiserver',
+        this.binaries['kube-apiserver'],
+        this.#apiserverArgs,
+        { logFile: join(this.dir, 'logs', 'kube-apiserver.log') },
+      );
+      this.#procs[index] = proc;
+      this.#recordOwner();
+      await this.#waitFor(
+        proc,
+        this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+        'kube-apiserver /readyz after a restart',
+        async () => (await apiGet(this.admin, '/readyz')).status === 200,
+      );
+    };
+    // One restart at a time; a failed one does not block the next.
+    const next = this.#restarting.then(run, run);
+    this.#restarting = next.catch(() => undefined);
+    return next;
+  }
+
   stop(timeoutMs?: number): Promise<void> {
     this.#stopping ??= (async () => {
+      // A restart in progress sees #stopping and ends first, so its new API server is stopped too.
+      await this.#restarting;
       // Reverse start order: controller manager, API server, then etcd.
       for (const proc of [...this.#procs].reverse()) await proc.stop(timeoutMs);
       rmSync(this.dir, { recursive: true, force: true });
