@@ -136,6 +136,7 @@ describe('deploy/hub', () => {
         'secret/spokelink-hub-token',
         'clusterrole.rbac.authorization.k8s.io/spokelink-hub',
         'clusterrole.rbac.authorization.k8s.io/spokelink-hub-managed-serviceaccount',
+        'clusterrole.rbac.authorization.k8s.io/spokelink-hub-channel-reader',
         'clusterrolebinding.rbac.authorization.k8s.io/spokelink-hub',
         'role.rbac.authorization.k8s.io/spokelink-hub',
         'rolebinding.rbac.authorization.k8s.io/spokelink-hub',

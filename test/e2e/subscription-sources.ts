@@ -1,10 +1,12 @@
 // Real sources for the subscription e2e tests, on loopback: a bare Git repository served over
 // smart HTTP by the real `git http-backend` (run as CGI by a small Node server), a working clone
 // to commit to, and a Helm repository whose charts are packaged by the real `helm package` and
-// indexed by `helm repo index`, served as static files.
+// indexed by `helm repo index`, served as static files. Either may require HTTP basic auth (a
+// 401 with a challenge otherwise, before git http-backend runs) and be served over HTTPS.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
@@ -21,9 +23,40 @@ export function run(cmd: string, args: string[], cwd: string, env: NodeJS.Proces
   return res.stdout;
 }
 
-async function listen(server: Server): Promise<string> {
+/** How a source server is reached: optional basic auth and TLS (a cert for 127.0.0.1). */
+export interface SourceServerOptions {
+  readonly basicAuth?: { readonly user: string; readonly password: string };
+  readonly tls?: { readonly certPem: string; readonly keyPem: string };
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** An HTTP(S) server on loopback answering 401 to requests without the expected credentials. */
+function sourceServer(options: SourceServerOptions, handler: Handler): Server {
+  const expected =
+    options.basicAuth === undefined
+      ? undefined
+      : `Basic ${Buffer.from(`${options.basicAuth.user}:${options.basicAuth.password}`).toString('base64')}`;
+  const guarded: Handler = (req, res) => {
+    if (expected !== undefined && req.headers.authorization !== expected) {
+      req.resume();
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="e2e"' }).end();
+      return;
+    }
+    handler(req, res);
+  };
+  const server =
+    options.tls === undefined
+      ? createServer(guarded)
+      : createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, guarded);
+  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('tlsClientError', () => undefined);
+  return server as Server;
+}
+
+async function listen(server: Server, isTls: boolean): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return `${isTls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /** Answers one request by running `git http-backend` as a CGI program. */
@@ -95,16 +128,18 @@ export interface GitServer {
 }
 
 /** Starts a {@link GitServer} with an empty repository `name`. */
-export async function startGitServer(name: string): Promise<GitServer> {
+export async function startGitServer(
+  name: string,
+  options: SourceServerOptions = {},
+): Promise<GitServer> {
   const root = mkdtempSync(join(tmpdir(), 'spokelink-git-'));
   const bare = join(root, 'repos', `${name}.git`);
   mkdirSync(dirname(bare), { recursive: true });
   run('git', ['init', '--quiet', '--bare', '--initial-branch=main', bare], root);
   const work = join(root, 'work');
   run('git', ['init', '--quiet', '--initial-branch=main', work], root);
-  const server = createServer((req, res) => gitCgi(join(root, 'repos'), req, res));
-  server.on('clientError', (_err, socket) => socket.destroy());
-  const base = await listen(server);
+  const server = sourceServer(options, (req, res) => gitCgi(join(root, 'repos'), req, res));
+  const base = await listen(server, options.tls !== undefined);
   const git = (args: string[]) =>
     run('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', ...args], work);
   return {
@@ -156,11 +191,12 @@ export interface HelmRepoServer {
 export async function startHelmRepo(
   helm: string,
   charts: readonly ChartSpec[],
+  options: SourceServerOptions = {},
 ): Promise<HelmRepoServer> {
   const root = mkdtempSync(join(tmpdir(), 'spokelink-helm-'));
   const repo = join(root, 'repo');
   mkdirSync(repo);
-  const server = createServer((req, res) => {
+  const server = sourceServer(options, (req, res) => {
     const path = normalize(new URL(req.url ?? '/', 'http://localhost').pathname).replace(
       /^\/+/,
       '',
@@ -179,8 +215,7 @@ export async function startHelmRepo(
       res.end();
     }
   });
-  server.on('clientError', (_err, socket) => socket.destroy());
-  const url = await listen(server);
+  const url = await listen(server, options.tls !== undefined);
   const env = {
     HELM_CACHE_HOME: join(root, 'c'),
     HELM_CONFIG_HOME: join(root, 'f'),

@@ -30,6 +30,7 @@ import {
   scopeKey,
   workName,
 } from './delivery.ts';
+import { kubeChannelRefReader, type ChannelRefReader } from './channel-access.ts';
 import { isSubscriptionError, SubscriptionError } from './errors.ts';
 import { PLACEMENT_RULE_LABEL, placedClusters } from './placement-clusters.ts';
 import { GitSource } from './git-source.ts';
@@ -79,6 +80,7 @@ export interface SubscriptionControllerOptions {
   /** Seams for tests. */
   readonly store?: SubscriptionStore;
   readonly scopes?: ScopeResolver;
+  readonly channelRefs?: ChannelRefReader;
   readonly now?: () => Date;
 }
 
@@ -122,6 +124,7 @@ export function createSubscriptionController(
 ): SubscriptionController {
   const store = options.store ?? kubeSubscriptionStore(options.hub);
   const scopes = options.scopes ?? hubScopeResolver(options.hub);
+  const refs = options.channelRefs ?? kubeChannelRefReader(options.hub);
   const now = options.now ?? (() => new Date());
   const onError = options.onError ?? (() => undefined);
   const rates = { ...RECONCILE_RATE_MS, ...options.reconcileRateMs };
@@ -178,7 +181,10 @@ export function createSubscriptionController(
     }
     let result: ReadResult;
     try {
-      result = { ok: true, read: await readSource({ git, tools: options.tools }, sub, channel) };
+      result = {
+        ok: true,
+        read: await readSource({ git, tools: options.tools, refs }, sub, channel),
+      };
     } catch (err: unknown) {
       if (!isSubscriptionError(err)) throw err;
       result = { ok: false, error: err };

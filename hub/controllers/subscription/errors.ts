@@ -12,6 +12,7 @@ export const SUBSCRIPTION_ERROR_REASONS = {
   HUB_ERR_SUB_CHANNEL_NOT_FOUND: 'ChannelNotFound',
   HUB_ERR_SUB_CHANNEL_INVALID: 'InvalidChannel',
   HUB_ERR_SUB_CHANNEL_UNSUPPORTED: 'ChannelTypeNotSupported',
+  HUB_ERR_SUB_CHANNEL_CREDENTIALS: 'ChannelCredentialsInvalid',
   HUB_ERR_SUB_SOURCE_UNREACHABLE: 'SourceUnreachable',
   HUB_ERR_SUB_PATH_REFUSED: 'PathRefused',
   HUB_ERR_SUB_PATH_NOT_FOUND: 'PathNotFound',

@@ -4,17 +4,20 @@
  * remote's HEAD), tag or commit the Subscription asks for, then the commit's tree extracted with
  * `git archive` into a fresh folder for the caller to read. `file://` URLs and local paths are
  * refused unless the developer option `allowLocalRepositories` is set; URLs with credentials in
- * them are refused always (they would show in status messages).
+ * them are refused always (they would show in status messages). A channel's basic-auth
+ * credentials and CA bundle reach git through its environment only (git-credentials.ts).
  *
  * Concurrency: fetches of one URL are serialised (one bare repository each); different URLs run
  * in parallel. `close()` waits for nothing and removes the cache folder (idempotent); checkouts
  * handed out before must not be used after it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 
+import type { ChannelAccess } from './channel-access.ts';
 import { SubscriptionError } from './errors.ts';
+import { caBundleFile, gitAccessEnv } from './git-credentials.ts';
 import { lastLine, runTool, ToolFailure } from './run-tool.ts';
 
 /** Bare repositories kept at most; the least recently used goes first. */
@@ -136,12 +139,14 @@ export class GitSource {
    * Fetches `ref` of `pathname` and extracts its tree. Rejects with a {@link SubscriptionError}:
    * `HUB_ERR_SUB_CHANNEL_INVALID` (refused URL), `HUB_ERR_SUB_INVALID` (bad ref name),
    * `HUB_ERR_SUB_SOURCE_UNREACHABLE` (git could not fetch: unreachable host, no such repository,
-   * branch, tag or commit), `HUB_ERR_SUB_TOO_LARGE`.
+   * branch, tag or commit, refused credentials: the message then names the Secret they came
+   * from), `HUB_ERR_SUB_TOO_LARGE`. `access`: the channel's credentials and trust
+   * (channel-access.ts); default anonymous with the usual verification.
    */
   async checkout(
     pathname: string,
     ref: GitRef,
-    options: { insecureSkipVerify?: boolean } = {},
+    access: ChannelAccess = { insecureSkipVerify: false },
   ): Promise<GitCheckout> {
     if (this.#isClosed) throw new Error('GitSource is closed');
     const url = checkRepositoryUrl(pathname, this.#options.allowLocalRepositories === true);
@@ -150,7 +155,7 @@ export class GitSource {
     const previous = this.#locks.get(key) ?? Promise.resolve();
     const run = previous
       .catch(() => undefined)
-      .then(() => this.#checkoutLocked(key, url, refspec, depth, ref, options));
+      .then(() => this.#checkoutLocked(key, url, refspec, depth, ref, access));
     this.#locks.set(key, run);
     try {
       return await run;
@@ -172,7 +177,7 @@ export class GitSource {
     refspec: string,
     depth: number,
     ref: GitRef,
-    options: { insecureSkipVerify?: boolean },
+    access: ChannelAccess,
   ): Promise<GitCheckout> {
     const repos = join(this.#options.cacheDir, 'repos');
     const repo = join(repos, key);
@@ -187,20 +192,21 @@ export class GitSource {
       `protocol.file.allow=${this.#options.allowLocalRepositories === true ? 'always' : 'never'}`,
       '-c',
       'http.followRedirects=initial',
-      ...(options.insecureSkipVerify === true ? ['-c', 'http.sslVerify=false'] : []),
+      ...(access.insecureSkipVerify ? ['-c', 'http.sslVerify=false'] : []),
     ];
+    // The CA bundle is a file for git to read; it lives only as long as the fetch.
+    const caDir =
+      access.caPem === undefined ? undefined : mkdtempSync(join(this.#options.cacheDir, 'ca-'));
+    let caFile: string | undefined;
+    if (caDir !== undefined && access.caPem !== undefined) {
+      caFile = join(caDir, 'ca.pem');
+      writeFileSync(caFile, caBundleFile(access.caPem), { mode: 0o600 });
+    }
     try {
-      await this.#git([
-        ...config,
-        '-C',
-        repo,
-        'fetch',
-        '--quiet',
-        '--no-tags',
-        `--depth=${depth}`,
-        url,
-        refspec,
-      ]);
+      await this.#git(
+        [...config, '-C', repo, 'fetch', '--quiet', '--no-tags', `--depth=${depth}`, url, refspec],
+        gitAccessEnv(url, access, caFile),
+      );
     } catch (err: unknown) {
       const why =
         err instanceof ToolFailure ? lastLine(err.stderrTail) || err.message : String(err);
@@ -212,11 +218,17 @@ export class GitSource {
             : ref.branch !== undefined && ref.branch !== ''
               ? `branch ${ref.branch}`
               : 'the default branch';
+      const withCredentials =
+        access.credentialsFrom === undefined
+          ? ''
+          : ` with the credentials of ${access.credentialsFrom}`;
       throw new SubscriptionError(
         'HUB_ERR_SUB_SOURCE_UNREACHABLE',
-        `could not fetch ${what} of ${url}: ${why}`,
+        `could not fetch ${what} of ${url}${withCredentials}: ${why}`,
         { cause: err },
       );
+    } finally {
+      if (caDir !== undefined) rmSync(caDir, { recursive: true, force: true });
     }
     const commit = (await this.#git(['-C', repo, 'rev-parse', '--verify', 'FETCH_HEAD^{commit}']))
       .toString()
@@ -252,7 +264,7 @@ export class GitSource {
     }
   }
 
-  #git(args: string[]): Promise<Buffer> {
+  #git(args: string[], extraEnv: Record<string, string> = {}): Promise<Buffer> {
     return runTool(this.#options.git ?? 'git', args, {
       timeoutMs: this.#options.timeoutMs ?? 120_000,
       env: {
@@ -263,6 +275,7 @@ export class GitSource {
         GIT_CONFIG_GLOBAL: '/dev/null',
         GIT_ASKPASS: '',
         LANG: 'C',
+        ...extraEnv,
       },
     });
   }

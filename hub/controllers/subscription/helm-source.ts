@@ -2,7 +2,10 @@
  * HelmRepo channels, read on the hub: GET `<pathname>/index.yaml` (undici), choose the charts
  * (chart-index.ts), download each `.tgz` (checked against the index's sha256 digest when there is
  * one) and render it with `helm template` (render.ts) with the values of `packageOverrides`.
- * Only http(s) URLs; no redirects followed; bodies bounded in size and time.
+ * Only http(s) URLs; no redirects followed; bodies bounded in size and time. The channel's
+ * credentials (`authHeader`, or basic auth from `user`/`password`) go to the repository's origin
+ * only: a chart URL on another origin is fetched without them, as helm does without
+ * `--pass-credentials`. The channel's `caCerts` are trusted besides the bundled roots.
  *
  * Stateless apart from the undici agents it makes per call (closed before it returns); safe to
  * call concurrently.
@@ -11,10 +14,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 
 import { Agent, request } from 'undici';
 
 import type { PackageOverrides } from '../../api/index.ts';
+import type { ChannelAccess } from './channel-access.ts';
 import { chartUrl, parseChartIndex, selectCharts, type ChartQuery } from './chart-index.ts';
 import { SubscriptionError } from './errors.ts';
 import { overridePair, type SourceObject } from './package-filter.ts';
@@ -54,25 +59,56 @@ export function checkHelmRepoUrl(pathname: string): URL {
   return url;
 }
 
-/** GET `url` into memory, at most `maxBytes`; `SourceUnreachable` on any failure. */
+/**
+ * The `Authorization` header `access` sends to `url` of repository `repo`: none for another
+ * origin (see the module comment) or an anonymous channel.
+ */
+export function authorizationFor(access: ChannelAccess, repo: URL, url: URL): string | undefined {
+  if (url.origin !== repo.origin) return undefined;
+  if (access.authHeader !== undefined) return access.authHeader;
+  if (access.basicAuth === undefined) return undefined;
+  const { user, password } = access.basicAuth;
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+/**
+ * GET `url` into memory, at most `maxBytes`; `SourceUnreachable` on any failure. `tls`: the
+ * channel's verification and extra CA bundle; `authorization`: the header to send, if any
+ * (`credentialsFrom` names its Secret in failure messages).
+ */
 export async function fetchBytes(
   url: URL,
   maxBytes: number,
-  insecureSkipVerify: boolean,
+  tls: Pick<ChannelAccess, 'insecureSkipVerify' | 'caPem' | 'credentialsFrom'>,
+  authorization?: string,
 ): Promise<Buffer> {
   const dispatcher = new Agent({
-    connect: { rejectUnauthorized: !insecureSkipVerify, timeout: HTTP_TIMEOUT_MS },
+    connect: {
+      rejectUnauthorized: !tls.insecureSkipVerify,
+      timeout: HTTP_TIMEOUT_MS,
+      ...(tls.caPem === undefined ? {} : { ca: [...rootCertificates, tls.caPem] }),
+    },
     headersTimeout: HTTP_TIMEOUT_MS,
     bodyTimeout: HTTP_TIMEOUT_MS,
   });
+  const withCredentials =
+    authorization === undefined || tls.credentialsFrom === undefined
+      ? ''
+      : ` (with the credentials of ${tls.credentialsFrom})`;
   const fail = (why: string, cause?: unknown) =>
-    new SubscriptionError('HUB_ERR_SUB_SOURCE_UNREACHABLE', `GET ${url.href}: ${why}`, {
-      cause,
-    });
+    new SubscriptionError(
+      'HUB_ERR_SUB_SOURCE_UNREACHABLE',
+      `GET ${url.href}${withCredentials}: ${why}`,
+      { cause },
+    );
   try {
     let res: Awaited<ReturnType<typeof request>>;
     try {
-      res = await request(url, { method: 'GET', dispatcher });
+      res = await request(url, {
+        method: 'GET',
+        dispatcher,
+        ...(authorization === undefined ? {} : { headers: { authorization } }),
+      });
     } catch (err: unknown) {
       throw fail(err instanceof Error ? err.message : String(err), err);
     }
@@ -109,7 +145,8 @@ export async function fetchBytes(
 /** What a HelmRepo subscription renders. */
 export interface HelmSubscriptionInput {
   readonly pathname: string;
-  readonly insecureSkipVerify: boolean;
+  /** The channel's credentials and trust (channel-access.ts). */
+  readonly access: ChannelAccess;
   readonly query: ChartQuery;
   readonly packageOverrides: readonly PackageOverrides[] | undefined;
   /** The namespace releases render into (the Subscription's). */
@@ -161,8 +198,9 @@ export async function renderHelmSubscription(
   const repo = checkHelmRepoUrl(input.pathname);
   const base = repo.href.endsWith('/') ? repo.href : `${repo.href}/`;
   const indexUrl = new URL('index.yaml', base);
+  const { access } = input;
   const indexText = (
-    await fetchBytes(indexUrl, MAX_INDEX_BYTES, input.insecureSkipVerify)
+    await fetchBytes(indexUrl, MAX_INDEX_BYTES, access, authorizationFor(access, repo, indexUrl))
   ).toString();
   const charts = selectCharts(parseChartIndex(indexText, indexUrl.href), input.query);
   const scratch = mkdtempSync(join(tmpdir(), 'spokelink-charts-'));
@@ -170,7 +208,12 @@ export async function renderHelmSubscription(
     const objects: SourceObject[] = [];
     for (const chart of charts) {
       const url = chartUrl(repo.href, chart);
-      const bytes = await fetchBytes(url, MAX_CHART_BYTES, input.insecureSkipVerify);
+      const bytes = await fetchBytes(
+        url,
+        MAX_CHART_BYTES,
+        access,
+        authorizationFor(access, repo, url),
+      );
       if (chart.digest !== undefined && chart.digest !== '') {
         const got = createHash('sha256').update(bytes).digest('hex');
         if (got !== chart.digest.replace(/^sha256:/, '')) {

@@ -12,6 +12,12 @@ export {
   subscriptionAdmissionPolicy,
 } from './admission-policy.ts';
 export {
+  CHANNEL_READER_CLUSTER_ROLE,
+  kubeChannelRefReader,
+  type ChannelAccess,
+  type ChannelRefReader,
+} from './channel-access.ts';
+export {
   createSubscriptionController,
   DEFAULT_SUBSCRIPTION_RESYNC_MS,
   FAILED_SOURCE_RETRY_MS,

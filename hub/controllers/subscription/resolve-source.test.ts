@@ -54,6 +54,7 @@ afterAll(() => git.close());
 const ctx = {
   git,
   tools: { kubectl: join(scratch, 'no-kubectl'), helm: join(scratch, 'no-helm') },
+  refs: () => Promise.resolve(undefined), // channels without secretRef / configMapRef
 };
 const channel = (type: Channel['spec']['type'], pathname: string): Channel => ({
   apiVersion: 'apps.open-cluster-management.io/v1',

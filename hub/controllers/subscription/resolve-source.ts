@@ -15,6 +15,7 @@ import { basename, join, relative } from 'node:path';
 import { parse } from 'yaml';
 
 import { AppsAnnotations, type Channel, type Subscription } from '../../api/index.ts';
+import { channelAccess, type ChannelRefReader } from './channel-access.ts';
 import { SubscriptionError } from './errors.ts';
 import type { GitSource } from './git-source.ts';
 import { renderHelmSubscription } from './helm-source.ts';
@@ -50,6 +51,8 @@ export const NAMESPACE_CHANNEL_MESSAGE =
 export interface SourceContext {
   readonly git: GitSource;
   readonly tools: RenderTools;
+  /** Reads the channel's `secretRef` Secret and `configMapRef` ConfigMap. */
+  readonly refs: ChannelRefReader;
 }
 
 function annotation(sub: Subscription, primary: string, legacy?: string): string | undefined {
@@ -90,7 +93,6 @@ export async function readSource(
 ): Promise<SourceRead> {
   const kind = channelKind(channel);
   const namespace = sub.metadata?.namespace ?? '';
-  const insecureSkipVerify = channel.spec.insecureSkipVerify === true;
   switch (kind) {
     case 'namespace':
       return {
@@ -107,7 +109,7 @@ export async function readSource(
       const digest = sub.spec.packageFilter?.annotations?.['digest'];
       const rendering = await renderHelmSubscription(ctx.tools, {
         pathname: channel.spec.pathname,
-        insecureSkipVerify,
+        access: await channelAccess(ctx.refs, channel, 'helmrepo'),
         query: {
           ...(sub.spec.name === undefined ? {} : { name: sub.spec.name }),
           ...(sub.spec.packageFilter?.version === undefined
@@ -123,7 +125,8 @@ export async function readSource(
     }
     case 'git': {
       const { path, ref } = gitParameters(sub);
-      const checkout = await ctx.git.checkout(channel.spec.pathname, ref, { insecureSkipVerify });
+      const access = await channelAccess(ctx.refs, channel, 'git');
+      const checkout = await ctx.git.checkout(channel.spec.pathname, ref, access);
       try {
         const start = resolveGitPath(checkout.dir, path);
         const layout = walkSource(checkout.dir, start);
