@@ -1,0 +1,35 @@
+// The child side of the soak benchmark's probes (test/bench/soak.ts): a child answers
+// `{ probe: id }` over IPC with `{ probe: id, stats, resources }`, where `stats` is what the
+// child's tunnel part counts (proxy-server or proxy-agent `stats()`) and `resources` counts
+// `process.getActiveResourcesInfo()` by type (timers, sockets, handles: what a leak leaves).
+
+/** What a child answers a probe with. */
+export interface ProbeAnswer {
+  readonly probe: number;
+  readonly stats: Record<string, number>;
+  readonly resources: Record<string, number>;
+}
+
+/** Counts of `process.getActiveResourcesInfo()` by resource type. */
+export function activeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * Answers probes from the parent for as long as the IPC channel is open. `stats` is read at
+ * each probe; until it can answer (the child is still starting) it returns undefined and the
+ * probe gets empty stats.
+ */
+export function answerProbes(stats: () => Record<string, number> | undefined): void {
+  process.on('message', (m: unknown) => {
+    if (typeof m !== 'object' || m === null || !('probe' in m)) return;
+    const answer: ProbeAnswer = {
+      probe: Number((m as { probe: unknown }).probe),
+      stats: stats() ?? {},
+      resources: activeResources(),
+    };
+    process.send?.(answer);
+  });
+}
