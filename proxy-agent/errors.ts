@@ -25,6 +25,11 @@ export interface AgentErrorOptions {
   readonly cause?: unknown;
   /** For `AGENT_ERR_DIAL_FAILED`: why the target could not be reached (also the metric label). */
   readonly reason?: DialFailureReason;
+  /**
+   * For `AGENT_ERR_CONNECT_FAILED`: the retry delay the server named (gRPC
+   * `grpc-retry-pushback-ms`, HTTP `Retry-After`), in ms, when it refused at its handshake rate.
+   */
+  readonly retryAfterMs?: number;
 }
 
 /**
@@ -34,12 +39,14 @@ export interface AgentErrorOptions {
 export class AgentError extends Error {
   readonly code: AgentErrorCode;
   readonly reason: DialFailureReason | undefined;
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: AgentErrorCode, message: string, options: AgentErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AgentError';
     this.code = code;
     this.reason = options.reason;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -40,6 +40,7 @@ export {
   BACKOFF_MULTIPLIER,
   INITIAL_BACKOFF_MS,
   MAX_BACKOFF_MS,
+  MAX_PUSHBACK_MS,
 } from './connection/backoff.ts';
 export type { BackoffOptions } from './connection/backoff.ts';
 export { STABLE_TUNNEL_MS } from './connection/tunnel-manager.ts';

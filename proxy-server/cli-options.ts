@@ -4,6 +4,11 @@
  */
 import { Command, Option } from 'commander';
 
+import {
+  DEFAULT_AGENT_ADMISSION_BURST,
+  DEFAULT_AGENT_ADMISSION_RATE,
+} from './agent-listener/admission-rate-limiter.ts';
+import { DEFAULT_MAX_PENDING_HANDSHAKES } from './agent-listener/handshake-guard.ts';
 import { ServerError, errorMessage } from './errors.ts';
 import { addGatewayFlags, gatewayFromFlags } from './gateway/gateway-flags.ts';
 import type { GatewayFlags } from './gateway/gateway-flags.ts';
@@ -39,6 +44,9 @@ export interface ServerFlags extends GatewayFlags {
   serverCount?: string;
   agentDialTimeoutMs?: string;
   shutdownTimeoutMs?: string;
+  agentAdmissionRate?: string;
+  agentAdmissionBurst?: string;
+  agentMaxPendingHandshakes?: string;
   logLevel: string;
 }
 
@@ -106,6 +114,18 @@ export function buildServerCommand(): Command {
     )
     .option('--agent-dial-timeout-ms <ms>', "wait for an agent's DIAL_RSP")
     .option('--shutdown-timeout-ms <ms>', 'SIGTERM: time streams get to finish')
+    .option(
+      '--agent-admission-rate <n>',
+      `new agent tunnels admitted per second, or "off" (default ${DEFAULT_AGENT_ADMISSION_RATE})`,
+    )
+    .option(
+      '--agent-admission-burst <n>',
+      `agent tunnels admitted at once after a quiet spell (default ${DEFAULT_AGENT_ADMISSION_BURST}, or the rate when --agent-admission-rate is set)`,
+    )
+    .option(
+      '--agent-max-pending-handshakes <n>',
+      `agent TLS handshakes in progress per listener before new connections are closed (default ${DEFAULT_MAX_PENDING_HANDSHAKES})`,
+    )
     .addOption(
       new Option('--log-level <level>', 'lowest level logged')
         .choices(['error', 'warn', 'info', 'debug'])
@@ -156,6 +176,7 @@ export function optionsFromFlags(
   const serverCount = integer('server-count', flags.serverCount);
   const agentDialTimeoutMs = integer('agent-dial-timeout-ms', flags.agentDialTimeoutMs);
   const shutdownTimeoutMs = integer('shutdown-timeout-ms', flags.shutdownTimeoutMs);
+  const agentAdmissionRate = admissionRateFromFlags(flags);
   return {
     tls: { certPem: read('cert'), keyPem: read('key'), caPem: read('ca') },
     listen: {
@@ -175,7 +196,29 @@ export function optionsFromFlags(
     ...(serverCount === undefined ? {} : { serverCount }),
     ...(agentDialTimeoutMs === undefined ? {} : { agentDialTimeoutMs }),
     ...(shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs }),
+    ...(agentAdmissionRate === undefined ? {} : { agentAdmissionRate }),
     ...gatewayFromFlags(flags, flags.bindAddress, readFile),
     logger: createJsonLogger({ level: flags.logLevel as LogLevel }),
+  };
+}
+
+/** `--agent-admission-rate` / `--agent-admission-burst`; undefined keeps the defaults. */
+function admissionRateFromFlags(flags: ServerFlags): ProxyServerOptions['agentAdmissionRate'] {
+  const burst = integer('agent-admission-burst', flags.agentAdmissionBurst);
+  const maxPending = integer('agent-max-pending-handshakes', flags.agentMaxPendingHandshakes);
+  if (flags.agentAdmissionRate === 'off') {
+    if (burst !== undefined || maxPending !== undefined) {
+      throw invalid(
+        '--agent-admission-burst and --agent-max-pending-handshakes cannot be set with --agent-admission-rate off',
+      );
+    }
+    return false;
+  }
+  const perSecond = integer('agent-admission-rate', flags.agentAdmissionRate);
+  if (perSecond === undefined && burst === undefined && maxPending === undefined) return undefined;
+  return {
+    perSecond: perSecond ?? DEFAULT_AGENT_ADMISSION_RATE,
+    ...(burst === undefined ? {} : { burst }),
+    ...(maxPending === undefined ? {} : { maxPendingHandshakes: maxPending }),
   };
 }

@@ -1,7 +1,13 @@
 // Public surface of proxy-server/ (the hub side of the tunnel). Other folders and tests import
 // only this file (and proxy-server/client/index.ts). Explicit named exports; README.md documents
 // each one.
-export { TUNNEL_PATH } from './agent-listener/index.ts';
+export {
+  DEFAULT_AGENT_ADMISSION_BURST,
+  DEFAULT_AGENT_ADMISSION_RATE,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  TUNNEL_PATH,
+} from './agent-listener/index.ts';
+export type { AgentAdmissionRate } from './agent-listener/index.ts';
 export { FRONTEND_WEBSOCKET_PATH } from './client/frontend-address.ts';
 export { SERVER_ERROR_CODES, ServerError, isServerError } from './errors.ts';
 export type { ServerErrorCode, ServerErrorOptions } from './errors.ts';

@@ -12,6 +12,7 @@ import type { Server as HttpsServer } from 'node:https';
 import { isIPv6 } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Server as TlsServer } from 'node:tls';
 
 import * as grpc from '@grpc/grpc-js';
 
@@ -23,7 +24,11 @@ export function formatHostPort(host: string, port: number): string {
   return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function listenError(name: ListenerName | 'registration', listen: ResolvedListen, err: unknown): ServerError {
+function listenError(
+  name: ListenerName | 'registration',
+  listen: ResolvedListen,
+  err: unknown,
+): ServerError {
   return new ServerError(
     'SERVER_ERR_LISTEN',
     `cannot listen on ${formatHostPort(listen.host, listen.port)} for ${name}: ${errorMessage(err)}`,
@@ -93,12 +98,19 @@ export function createMtlsUpgradeServer(
 }
 
 /** Writes a complete HTTP error response on a not-yet-upgraded socket and closes it. */
-export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+export function refuseUpgrade(
+  socket: Duplex,
+  status: number,
+  message: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   if (socket.destroyed) return;
   const body = `${message}\n`;
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      extra.join('') +
       'Content-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
@@ -177,8 +189,9 @@ export function refuseGrpcCall(
   call: grpc.ServerDuplexStream<unknown, unknown>,
   code: grpc.status,
   details: string,
+  metadata: grpc.Metadata = new grpc.Metadata(),
 ): void {
-  call.emit('error', { code, details, metadata: new grpc.Metadata() });
+  call.emit('error', { code, details, metadata });
 }
 
 /** Binds a grpc-js server; resolves with `host:port`. Rejects with `SERVER_ERR_LISTEN`. */
@@ -197,6 +210,19 @@ export function bindGrpcServer(
       }
     });
   });
+}
+
+/**
+ * The TLS servers (http2 secure servers) under a bound grpc-js server, through the same
+ * internal `http2Servers` map as {@link raiseHttp2Windows}; empty if grpc-js renames it.
+ */
+export function grpcTlsServers(server: grpc.Server): TlsServer[] {
+  const internals = server as unknown as { http2Servers?: Map<Http2Server, unknown> };
+  if (!(internals.http2Servers instanceof Map)) return [];
+  const servers = [...internals.http2Servers.keys()] as unknown[];
+  return servers.filter(
+    (s): s is TlsServer => typeof (s as { on?: unknown } | null)?.on === 'function',
+  );
 }
 
 /**

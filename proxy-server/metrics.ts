@@ -35,6 +35,8 @@ export class ServerMetrics {
   readonly #dialDuration: Histogram;
   readonly #dialFailures: Counter<'reason'>;
   readonly #registrations: Counter<'endpoint' | 'code'>;
+  readonly #rateLimited: Counter<'transport'>;
+  readonly #shed: Counter<'transport'>;
 
   constructor(sources: MetricSources) {
     const registry = new Registry();
@@ -55,6 +57,18 @@ export class ServerMetrics {
       name: 'spokelink_server_registration_requests_total',
       help: "Registration API answers, by endpoint and code ('ok' or a REG_ERR_ code).",
       labelNames: ['endpoint', 'code'],
+      registers: [registry],
+    });
+    this.#rateLimited = new Counter({
+      name: 'spokelink_server_agent_handshakes_rate_limited_total',
+      help: 'Agent tunnels refused by handshake admission rate limiting, by transport.',
+      labelNames: ['transport'],
+      registers: [registry],
+    });
+    this.#shed = new Counter({
+      name: 'spokelink_server_agent_connections_shed_total',
+      help: 'Agent connections closed before TLS because too many handshakes were in progress, by transport.',
+      labelNames: ['transport'],
       registers: [registry],
     });
     new Gauge({
@@ -121,6 +135,16 @@ export class ServerMetrics {
   /** Counts one failed dial. */
   dialFailed(reason: DialFailureReason): void {
     this.#dialFailures.inc({ reason });
+  }
+
+  /** Counts one agent tunnel refused by the admission rate limit. */
+  agentRateLimited(transport: 'grpc' | 'websocket'): void {
+    this.#rateLimited.inc({ transport });
+  }
+
+  /** Counts one agent connection closed before TLS by the handshake guard. */
+  agentShed(transport: 'grpc' | 'websocket'): void {
+    this.#shed.inc({ transport });
   }
 
   /** Counts one registration API answer. */

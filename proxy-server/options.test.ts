@@ -3,6 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { SUPPORTED_EXTENSIONS } from '../protocol/index.ts';
 import { buildServerCommand, optionsFromFlags } from './cli-options.ts';
 import type { ServerFlags } from './cli-options.ts';
+import {
+  DEFAULT_AGENT_ADMISSION_BURST,
+  DEFAULT_AGENT_ADMISSION_RATE,
+} from './agent-listener/admission-rate-limiter.ts';
+import { DEFAULT_MAX_PENDING_HANDSHAKES } from './agent-listener/handshake-guard.ts';
 import { ServerError } from './errors.ts';
 import { SILENT_LOGGER } from './logger.ts';
 import {
@@ -195,5 +200,102 @@ describe('optionsFromFlags', () => {
     },
   ])('refuses $args', ({ args, message }) => {
     expect(() => optionsFromFlags(parse(args), read)).toThrow(message);
+  });
+});
+
+describe('agentAdmissionRate', () => {
+  const tls = ['--cert', '/c', '--key', '/k', '--ca', '/ca'];
+  const files: Record<string, string> = {
+    '/c': pki.server.certPem,
+    '/k': pki.server.keyPem,
+    '/ca': pki.ca.certPem,
+  };
+  const fromFlags = (args: string[]): ProxyServerOptions =>
+    optionsFromFlags(
+      buildServerCommand()
+        .exitOverride()
+        .parse(['node', 'main.ts', ...tls, ...args])
+        .opts<ServerFlags>(),
+      (path) => files[path] ?? '',
+    );
+
+  it.each([
+    {
+      name: 'the default',
+      value: undefined,
+      expected: {
+        perSecond: DEFAULT_AGENT_ADMISSION_RATE,
+        burst: DEFAULT_AGENT_ADMISSION_BURST,
+        maxPendingHandshakes: DEFAULT_MAX_PENDING_HANDSHAKES,
+      },
+    },
+    { name: 'false (off)', value: false as const, expected: undefined },
+    {
+      name: 'a rate, burst = rate',
+      value: { perSecond: 50 },
+      expected: { perSecond: 50, burst: 50, maxPendingHandshakes: DEFAULT_MAX_PENDING_HANDSHAKES },
+    },
+    {
+      name: 'a fractional rate',
+      value: { perSecond: 0.5 },
+      expected: { perSecond: 0.5, burst: 1, maxPendingHandshakes: DEFAULT_MAX_PENDING_HANDSHAKES },
+    },
+    {
+      name: 'a rate, a burst and a handshake cap',
+      value: { perSecond: 50, burst: 200, maxPendingHandshakes: 16 },
+      expected: { perSecond: 50, burst: 200, maxPendingHandshakes: 16 },
+    },
+  ])('resolves $name', ({ value, expected }) => {
+    const options = value === undefined ? base : { ...base, agentAdmissionRate: value };
+    expect(validateOptions(options).agentAdmissionRate).toEqual(expected);
+  });
+
+  it.each([
+    {
+      value: { perSecond: 0 },
+      message: 'agentAdmissionRate.perSecond must be a number > 0, got 0',
+    },
+    {
+      value: { perSecond: 10, burst: 0.5 },
+      message: 'agentAdmissionRate.burst must be an integer ≥ 1, got 0.5',
+    },
+    {
+      value: { perSecond: 10, maxPendingHandshakes: 0 },
+      message: 'agentAdmissionRate.maxPendingHandshakes must be an integer ≥ 1, got 0',
+    },
+    {
+      value: 300,
+      message: 'agentAdmissionRate must be { perSecond, burst?, maxPendingHandshakes? } or false',
+    },
+  ])('refuses $value', ({ value, message }) => {
+    expect(invalid({ ...base, agentAdmissionRate: value })).toBe(`invalid options: ${message}`);
+  });
+
+  it.each([
+    { args: [], expected: undefined },
+    { args: ['--agent-admission-rate', 'off'], expected: false },
+    { args: ['--agent-admission-rate', '50'], expected: { perSecond: 50 } },
+    {
+      args: ['--agent-admission-rate', '50', '--agent-admission-burst', '500'],
+      expected: { perSecond: 50, burst: 500 },
+    },
+    {
+      args: ['--agent-max-pending-handshakes', '32'],
+      expected: { perSecond: DEFAULT_AGENT_ADMISSION_RATE, maxPendingHandshakes: 32 },
+    },
+    {
+      args: ['--agent-admission-burst', '500'],
+      expected: { perSecond: DEFAULT_AGENT_ADMISSION_RATE, burst: 500 },
+    },
+  ])('maps flags $args', ({ args, expected }) => {
+    expect(fromFlags(args).agentAdmissionRate).toEqual(expected);
+  });
+
+  it('refuses a burst with the limit off', () => {
+    expect(() =>
+      fromFlags(['--agent-admission-rate', 'off', '--agent-admission-burst', '5']),
+    ).toThrow(
+      '--agent-admission-burst and --agent-max-pending-handshakes cannot be set with --agent-admission-rate off',
+    );
   });
 });

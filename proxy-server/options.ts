@@ -9,6 +9,12 @@ import { assertKeyMatchesCertificate, parseCertificate, splitPemBundle } from '.
 import { SUPPORTED_EXTENSIONS } from '../protocol/index.ts';
 import type { ExtensionName } from '../protocol/index.ts';
 
+import {
+  DEFAULT_AGENT_ADMISSION_BURST,
+  DEFAULT_AGENT_ADMISSION_RATE,
+} from './agent-listener/admission-rate-limiter.ts';
+import type { AgentAdmissionRate } from './agent-listener/admission-rate-limiter.ts';
+import { DEFAULT_MAX_PENDING_HANDSHAKES } from './agent-listener/handshake-guard.ts';
 import { ServerError, errorMessage } from './errors.ts';
 import { resolveGatewayOptions } from './gateway/gateway-options.ts';
 import type { GatewayOptions, ResolvedGatewayOptions } from './gateway/gateway-options.ts';
@@ -95,6 +101,16 @@ export interface ProxyServerOptions {
    * (the hub keeps one of its ManagedClusters). Default: admit every authenticated agent.
    */
   admitAgent?: (identity: AgentIdentity) => void;
+  /**
+   * Handshake admission rate limiting: a token bucket on new agent tunnels (both transports),
+   * checked before authentication. An agent that finds it empty is refused with gRPC
+   * RESOURCE_EXHAUSTED or HTTP 503 + `Retry-After` naming a retry slot. In front of TLS, at
+   * most `maxPendingHandshakes` handshakes run at once per listener; connections beyond are
+   * closed unanswered. Default `{ perSecond: DEFAULT_AGENT_ADMISSION_RATE, burst:
+   * DEFAULT_AGENT_ADMISSION_BURST, maxPendingHandshakes: DEFAULT_MAX_PENDING_HANDSHAKES }`;
+   * `false` turns both off.
+   */
+  agentAdmissionRate?: AgentAdmissionRate | false;
 }
 
 /** `ProxyServerOptions.registration`. */
@@ -131,6 +147,8 @@ export interface ResolvedOptions {
   readonly registration:
     { readonly listen: ResolvedListen; readonly backend: RegistrationBackend } | undefined;
   readonly admitAgent: ((identity: AgentIdentity) => void) | undefined;
+  /** Undefined when agent admission is not rate limited. */
+  readonly agentAdmissionRate: Readonly<Required<AgentAdmissionRate>> | undefined;
 }
 
 const LISTENER_NAMES: readonly ListenerName[] = [
@@ -273,7 +291,41 @@ export function validateOptions(options: ProxyServerOptions): ResolvedOptions {
     gateway: resolveGatewayOptions(options.gateway),
     registration: resolveRegistration(options.registration),
     admitAgent: resolveAdmitAgent(options.admitAgent),
+    agentAdmissionRate: resolveAdmissionRate(options.agentAdmissionRate),
   };
+}
+
+function resolveAdmissionRate(
+  value: ProxyServerOptions['agentAdmissionRate'],
+): ResolvedOptions['agentAdmissionRate'] {
+  if (value === false) return undefined;
+  if (value === undefined) {
+    return {
+      perSecond: DEFAULT_AGENT_ADMISSION_RATE,
+      burst: DEFAULT_AGENT_ADMISSION_BURST,
+      maxPendingHandshakes: DEFAULT_MAX_PENDING_HANDSHAKES,
+    };
+  }
+  if (typeof value !== 'object' || value === null) {
+    throw invalid(
+      'agentAdmissionRate must be { perSecond, burst?, maxPendingHandshakes? } or false',
+    );
+  }
+  const { perSecond } = value;
+  if (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0) {
+    throw invalid(`agentAdmissionRate.perSecond must be a number > 0, got ${String(perSecond)}`);
+  }
+  const burst = value.burst ?? Math.ceil(perSecond);
+  if (!Number.isInteger(burst) || burst < 1) {
+    throw invalid(`agentAdmissionRate.burst must be an integer ≥ 1, got ${String(burst)}`);
+  }
+  const maxPendingHandshakes = value.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
+  if (!Number.isInteger(maxPendingHandshakes) || maxPendingHandshakes < 1) {
+    throw invalid(
+      `agentAdmissionRate.maxPendingHandshakes must be an integer ≥ 1, got ${String(maxPendingHandshakes)}`,
+    );
+  }
+  return { perSecond, burst, maxPendingHandshakes };
 }
 
 function resolveRegistration(

@@ -8,7 +8,11 @@ import { isIP } from 'node:net';
 import { TUNNEL_CLOSE_CODES, TunnelSession } from '../protocol/index.ts';
 import type { DialOptions, TunnelStreamApi } from '../protocol/index.ts';
 
-import { GrpcAgentListener, WebSocketAgentListener } from './agent-listener/index.ts';
+import {
+  AdmissionRateLimiter,
+  GrpcAgentListener,
+  WebSocketAgentListener,
+} from './agent-listener/index.ts';
 import type { AcceptedAgent, AgentListenerContext } from './agent-listener/index.ts';
 import { Dialer } from './dialer.ts';
 import { ServerError, errorMessage } from './errors.ts';
@@ -23,7 +27,7 @@ import { validateOptions } from './options.ts';
 import type { ProxyServerOptions, ResolvedOptions } from './options.ts';
 import { RegistrationListener } from './registration/index.ts';
 import { AgentRegistry, AgentSession } from './sessions/index.ts';
-import type { AgentIdentity, AgentInfo } from './sessions/index.ts';
+import type { AgentIdentity, AgentInfo, AgentTransportKind } from './sessions/index.ts';
 
 /** Where each enabled listener is bound. */
 export interface ProxyServerAddresses {
@@ -125,6 +129,7 @@ class RunningProxyServer implements ProxyServer {
   /** Totals of retired agent sessions, so byte and stall counters stay monotonic. */
   readonly #retired = { bytesIn: 0, bytesOut: 0, windowStalls: 0 };
   #isClosing = false;
+  readonly #admissionLimiter: AdmissionRateLimiter | undefined;
   #isDestroyed = false;
   #closing: Promise<void> | undefined;
   /** Pools of spokeKubeConfig(), made on first use. */
@@ -132,6 +137,10 @@ class RunningProxyServer implements ProxyServer {
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
+    this.#admissionLimiter =
+      options.agentAdmissionRate === undefined
+        ? undefined
+        : new AdmissionRateLimiter(options.agentAdmissionRate);
     this.serverId = options.serverId;
     this.#metrics = new ServerMetrics({
       pendingDials: () => this.#dialer.pendingDials,
@@ -177,6 +186,9 @@ class RunningProxyServer implements ProxyServer {
       extensions: this.#options.extensions,
       logger,
       isClosing: () => this.#isClosing,
+      rateLimit: (transport) => this.#rateLimit(transport),
+      maxPendingHandshakes: this.#options.agentAdmissionRate?.maxPendingHandshakes,
+      shed: (transport) => this.#metrics.agentShed(transport),
       admit: (identity) => this.#admit(identity),
       accept: (agent) => this.#acceptAgent(agent),
     };
@@ -399,6 +411,13 @@ class RunningProxyServer implements ProxyServer {
     }
     await l.health?.close();
     logger.info('proxy-server closed', { serverId: this.serverId });
+  }
+
+  #rateLimit(transport: AgentTransportKind): number | undefined {
+    const limiter = this.#admissionLimiter;
+    if (limiter === undefined || limiter.tryTake()) return undefined;
+    this.#metrics.agentRateLimited(transport);
+    return limiter.reserveRetryMs();
   }
 
   #admit(identity: AgentIdentity): AgentIdentity {

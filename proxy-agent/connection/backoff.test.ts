@@ -73,6 +73,27 @@ describe('Backoff', () => {
     expect(take(backoff, 2)).toEqual([1000, 1600]);
   });
 
+  it.each([
+    {
+      name: 'lowest jitter: exactly what the server asked',
+      random: LOW,
+      serverMs: 5_000,
+      expected: 5_000,
+    },
+    { name: 'highest jitter: up to 20 % later', random: HIGH, serverMs: 5_000, expected: 6_000 },
+    { name: 'capped at MAX_PUSHBACK_MS', random: LOW, serverMs: 10_000_000, expected: 120_000 },
+  ])('pushback(): $name', ({ random, serverMs, expected }) => {
+    expect(new Backoff({}, random).pushback(serverMs)).toBe(expected);
+  });
+
+  it('pushback() leaves the schedule where it is', () => {
+    const backoff = new Backoff({ jitter: 0 });
+    backoff.next();
+    backoff.pushback(7_000);
+    backoff.pushback(9_000);
+    expect([backoff.attempts, backoff.next()]).toEqual([1, 1600]);
+  });
+
   it('atMax() jumps to the ceiling and stays there', () => {
     const backoff = new Backoff({ jitter: 0 });
     expect(backoff.atMax()).toBe(30_000);

@@ -13,6 +13,8 @@ export const MAX_BACKOFF_MS = 30_000;
 export const BACKOFF_MULTIPLIER = 1.6;
 /** Each delay is the base delay × (1 ± jitter), uniformly distributed. */
 export const BACKOFF_JITTER = 0.2;
+/** Longest server-named retry delay the agent honours, in ms (a bound on a bad server's ask). */
+export const MAX_PUSHBACK_MS = 120_000;
 
 /** Backoff tunables; every field has the default named above. */
 export interface BackoffOptions {
@@ -96,6 +98,16 @@ export class Backoff {
   atMax(): number {
     this.#baseMs = this.#options.maxMs;
     return this.next();
+  }
+
+  /**
+   * The delay before retrying after the server named one (`serverMs`, its admission pushback):
+   * `serverMs` × (1 + jitter × u), u uniform in [0, 1) — never earlier than the server asked,
+   * at most {@link MAX_PUSHBACK_MS}. Leaves the schedule where it is.
+   */
+  pushback(serverMs: number): number {
+    const base = Math.min(Math.max(0, serverMs), MAX_PUSHBACK_MS);
+    return Math.round(base * (1 + this.#options.jitter * this.#random()));
   }
 
   /** Back to `initialMs` (after a connection stayed up long enough to count as healthy). */

@@ -66,6 +66,19 @@ function describeStatus(err: Partial<ServiceError>): string {
     : (err.message ?? 'unknown error');
 }
 
+/** gRPC's trailer for a server-chosen retry delay, in ms (gRPC retry design A6). */
+const RETRY_PUSHBACK_METADATA_KEY = 'grpc-retry-pushback-ms';
+
+/**
+ * The retry delay a RESOURCE_EXHAUSTED status names in `grpc-retry-pushback-ms` (a proxy-server
+ * at its handshake admission rate), or undefined.
+ */
+export function retryPushbackMs(err: ServiceError): number | undefined {
+  if (err.code !== grpcStatus.RESOURCE_EXHAUSTED) return undefined;
+  const value = err.metadata?.get(RETRY_PUSHBACK_METADATA_KEY)[0];
+  return typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined;
+}
+
 /** Whether a gRPC status means the server refused this agent (retrying soon will not help). */
 export function isGrpcRefusal(code: number | undefined): boolean {
   return code === grpcStatus.UNAUTHENTICATED || code === grpcStatus.PERMISSION_DENIED;
@@ -134,11 +147,12 @@ export function connectGrpc(params: ConnectParams, callbacks: ConnectCallbacks):
         ),
       );
     } else {
+      const retryAfterMs = retryPushbackMs(err);
       fail(
         new AgentError(
           'AGENT_ERR_CONNECT_FAILED',
           `cannot connect to ${params.address}: ${message}`,
-          { cause: err },
+          retryAfterMs === undefined ? { cause: err } : { cause: err, retryAfterMs },
         ),
       );
     }

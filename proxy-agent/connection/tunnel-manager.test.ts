@@ -30,7 +30,11 @@ class FakeTransport extends EventEmitter implements PacketTransport {
 
 type Script = (params: ConnectParams, callbacks: ConnectCallbacks) => void;
 
-function manager(servers: string[], script: Script) {
+function manager(
+  servers: string[],
+  script: Script,
+  backoff: { jitter: number; random?: () => number } = { jitter: 0 },
+) {
   const logger = recordingLogger();
   const attempts: string[] = [];
   const connector: Connector = (params, callbacks) => {
@@ -46,12 +50,13 @@ function manager(servers: string[], script: Script) {
       transport: 'grpc',
       tls: { certPem: 'C', keyPem: 'K', caPem: 'A' },
       kubeApiserver: '127.0.0.1:6443',
-      backoff: { initialMs: 5, maxMs: 40, jitter: 0 },
+      backoff: { initialMs: 5, maxMs: 40, jitter: backoff.jitter },
       health: false,
       logger,
     }),
     connector,
     onDial: () => undefined,
+    ...(backoff.random === undefined ? {} : { random: backoff.random }),
   });
   onTestFinished(() => m.destroy());
   m.start();
@@ -131,6 +136,71 @@ describe('TunnelManager', () => {
     expect(delays).toEqual([5, 8]);
   });
 
+  // A fleet that loses its server at the same instant must not come back in lock-step: the
+  // very first redial after a lost tunnel is already jittered (u = -1, 0, ~+1 below).
+  it.each([
+    { random: 0, expected: 4 },
+    { random: 0.5, expected: 5 },
+    { random: 0.999_999, expected: 6 },
+  ])('jitters the first redial of a lost tunnel (random $random → $expected ms)', async (row) => {
+    const transports: FakeTransport[] = [];
+    const { m, logger } = manager(
+      ['a:1'],
+      (_params, callbacks) => {
+        transports.push(open(callbacks, 's1', 1));
+      },
+      { jitter: 0.2, random: () => row.random },
+    );
+    await m.ready();
+    transports[0]?.destroy(new Error('server gone'));
+    await eventually('the redial', () => transports.length === 2 && m.size === 1);
+    const delays = logger.records
+      .filter((r) => r.msg === 'tunnel disconnected')
+      .map((r) => r.fields['retryInMs']);
+    expect(delays).toEqual([row.expected]);
+  });
+
+  it('retries a rate-limited attempt (a connect failure) on the ordinary schedule', async () => {
+    let calls = 0;
+    const { logger } = manager(['a:1'], (params, callbacks) => {
+      calls += 1;
+      callbacks.onFail(
+        new AgentError(
+          'AGENT_ERR_CONNECT_FAILED',
+          `cannot connect to ${params.address}: 8 RESOURCE_EXHAUSTED: rate limited`,
+        ),
+      );
+    });
+    await eventually('three attempts', () => calls >= 3);
+    const delays = logger.records
+      .filter((r) => r.msg === 'tunnel connect failed')
+      .map((r) => r.fields['retryInMs']);
+    expect(delays.slice(0, 2)).toEqual([5, 8]);
+  });
+
+  it('waits the slot a rate-limiting server named, without growing the backoff', async () => {
+    let calls = 0;
+    const { logger } = manager(['a:1'], (params, callbacks) => {
+      calls += 1;
+      callbacks.onFail(
+        calls === 2
+          ? new AgentError('AGENT_ERR_CONNECT_FAILED', `server ${params.address} answered 503`, {
+              retryAfterMs: 30,
+            })
+          : new AgentError('AGENT_ERR_CONNECT_FAILED', `cannot connect to ${params.address}`),
+      );
+    });
+    await eventually('four attempts', () => calls >= 4);
+    const delays = logger.records
+      .filter((r) => r.fields['retryInMs'] !== undefined)
+      .map((r) => [r.msg, r.fields['retryInMs']]);
+    expect(delays.slice(0, 3)).toEqual([
+      ['tunnel connect failed', 5],
+      ['tunnel connect deferred by the server', 30],
+      ['tunnel connect failed', 8],
+    ]);
+  });
+
   it('rejects ready() waiters when closed before any tunnel', async () => {
     const { m } = manager(['a:1'], () => undefined);
     const ready = m.ready();
@@ -165,6 +235,11 @@ describe('isRefusal', () => {
     {
       name: 'session closed by gRPC UNAVAILABLE',
       err: new ProtocolError('PROTO_ERR_SESSION_CLOSED', 'x', { cause: grpcStatus(14) }),
+      expected: false,
+    },
+    {
+      name: 'session closed by gRPC RESOURCE_EXHAUSTED (rate limited)',
+      err: new ProtocolError('PROTO_ERR_SESSION_CLOSED', 'x', { cause: grpcStatus(8) }),
       expected: false,
     },
     {

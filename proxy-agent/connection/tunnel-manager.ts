@@ -237,6 +237,14 @@ export class TunnelManager {
       this.#scheduleRetry(retryInMs);
       return;
     }
+    if (err.retryAfterMs !== undefined) {
+      // The server is admitting agents at its rate and named a slot for us: come back then
+      // (plus jitter, never earlier) without growing the backoff, which only lengthens the tail.
+      const retryInMs = this.#backoff.pushback(err.retryAfterMs);
+      this.#logger.info('tunnel connect deferred by the server', { address, retryInMs });
+      this.#scheduleRetry(retryInMs);
+      return;
+    }
     const retryInMs = this.#backoff.next();
     this.#logger.warn('tunnel connect failed', {
       address,

@@ -111,10 +111,17 @@ export function connectWebSocket(
           ),
         );
       } else {
+        // A 503 with Retry-After (whole seconds): a proxy-server at its handshake admission rate.
+        const retryAfter = res.headers['retry-after'];
+        const retryAfterMs =
+          status === 503 && typeof retryAfter === 'string' && /^[0-9]{1,6}$/.test(retryAfter)
+            ? Number(retryAfter) * 1000
+            : undefined;
         fail(
           new AgentError(
             'AGENT_ERR_CONNECT_FAILED',
             `server ${params.address} answered HTTP ${status} ${reason}`,
+            retryAfterMs === undefined ? {} : { retryAfterMs },
           ),
         );
       }

@@ -30,6 +30,17 @@ export interface AgentListenerContext {
   /** True once the server is closing: refuse new agents (UNAVAILABLE / 503). */
   isClosing(): boolean;
   /**
+   * Handshake admission rate limiting, before authentication: `undefined` admits the tunnel
+   * (and takes a token), a number refuses it (RESOURCE_EXHAUSTED / 503) and is the ms until
+   * the retry slot reserved for it (`grpc-retry-pushback-ms`, `Retry-After`). Counts refusals
+   * in the metrics.
+   */
+  rateLimit(transport: AgentTransportKind): number | undefined;
+  /** Cap on TLS handshakes in progress per listener (handshake-guard.ts); undefined: none. */
+  readonly maxPendingHandshakes: number | undefined;
+  /** Counts a connection closed unanswered by the handshake guard. */
+  shed(transport: AgentTransportKind): void;
+  /**
    * Admission after authentication: returns the identity, or throws ServerError
    * `SERVER_ERR_AGENT_NOT_ADMITTED` (e.g. the cluster is not accepted on the hub).
    */
@@ -50,4 +61,12 @@ export function serverHelloHeaders(context: AgentListenerContext): [string, stri
   const announced = formatExtensions(context.extensions);
   if (announced !== '') headers.push([METADATA_KEYS.extensions, announced]);
   return headers;
+}
+
+/** gRPC's trailer for a server-chosen retry delay, in ms (gRPC retry design A6). */
+export const RETRY_PUSHBACK_METADATA_KEY = 'grpc-retry-pushback-ms';
+
+/** The text of a rate-limit refusal, the same on both transports. */
+export function rateLimitedMessage(retryAfterMs: number): string {
+  return `proxy-server is admitting agents at its handshake rate limit; retry in ${retryAfterMs} ms`;
 }

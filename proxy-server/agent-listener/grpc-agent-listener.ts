@@ -20,14 +20,20 @@ import { ServerError, errorMessage } from '../errors.ts';
 import {
   bindGrpcServer,
   grpcMtlsCredentials,
+  grpcTlsServers,
   grpcServerOptions,
   refuseGrpcCall,
   shutdownGrpcServer,
 } from '../listen.ts';
 import type { ResolvedListen, ResolvedOptions } from '../options.ts';
 import type { AgentListenerContext } from './agent-listener-context.ts';
-import { serverHelloHeaders } from './agent-listener-context.ts';
+import {
+  RETRY_PUSHBACK_METADATA_KEY,
+  rateLimitedMessage,
+  serverHelloHeaders,
+} from './agent-listener-context.ts';
 import { authenticateAgent, peerCommonName, refusalStatus } from './authenticate-agent.ts';
+import { guardPendingHandshakes } from './handshake-guard.ts';
 
 type ConnectCall = grpc.ServerDuplexStream<InboundPacket, OutboundPacket>;
 
@@ -57,6 +63,12 @@ export class GrpcAgentListener {
       Connect: (call: ConnectCall) => handleConnect(call, context),
     });
     const address = await bindGrpcServer(server, listen, grpcMtlsCredentials(tls), 'agentGrpc');
+    const { maxPendingHandshakes } = context;
+    if (maxPendingHandshakes !== undefined) {
+      for (const tlsServer of grpcTlsServers(server)) {
+        guardPendingHandshakes(tlsServer, maxPendingHandshakes, () => context.shed('grpc'));
+      }
+    }
     return new GrpcAgentListener(server, address);
   }
 
@@ -78,13 +90,27 @@ function handleConnect(call: ConnectCall, context: AgentListenerContext): void {
     refuseGrpcCall(call, grpc.status.UNAVAILABLE, 'proxy-server is shutting down');
     return;
   }
+  const retryAfterMs = context.rateLimit('grpc');
+  if (retryAfterMs !== undefined) {
+    const trailers = new grpc.Metadata();
+    trailers.set(RETRY_PUSHBACK_METADATA_KEY, String(retryAfterMs));
+    refuseGrpcCall(
+      call,
+      grpc.status.RESOURCE_EXHAUSTED,
+      rateLimitedMessage(retryAfterMs),
+      trailers,
+    );
+    return;
+  }
   let identity;
   try {
-    identity = context.admit(authenticateAgent({
-      commonName: peerCommonName(call.getAuthContext()?.sslPeerCertificate),
-      agentId: call.metadata.get(METADATA_KEYS.agentId),
-      agentIdentifiers: call.metadata.get(METADATA_KEYS.agentIdentifiers),
-    }));
+    identity = context.admit(
+      authenticateAgent({
+        commonName: peerCommonName(call.getAuthContext()?.sslPeerCertificate),
+        agentId: call.metadata.get(METADATA_KEYS.agentId),
+        agentIdentifiers: call.metadata.get(METADATA_KEYS.agentIdentifiers),
+      }),
+    );
   } catch (err) {
     const { grpc: code } = refusalStatus(err);
     context.logger.warn('agent refused', {

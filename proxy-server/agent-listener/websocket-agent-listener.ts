@@ -32,8 +32,9 @@ import {
 } from '../listen.ts';
 import type { ResolvedListen, ResolvedOptions } from '../options.ts';
 import type { AgentListenerContext } from './agent-listener-context.ts';
-import { serverHelloHeaders } from './agent-listener-context.ts';
+import { rateLimitedMessage, serverHelloHeaders } from './agent-listener-context.ts';
 import { authenticateAgent, peerCommonName, refusalStatus } from './authenticate-agent.ts';
+import { guardPendingHandshakes } from './handshake-guard.ts';
 
 /** The upgrade path agents use. */
 export const TUNNEL_PATH = '/tunnel';
@@ -67,6 +68,10 @@ export class WebSocketAgentListener {
   ): Promise<WebSocketAgentListener> {
     const server = createMtlsUpgradeServer(tls, TUNNEL_PATH);
     const sockets = new SocketTracker(server);
+    const { maxPendingHandshakes } = context;
+    if (maxPendingHandshakes !== undefined) {
+      guardPendingHandshakes(server, maxPendingHandshakes, () => context.shed('websocket'));
+    }
     const wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -122,13 +127,23 @@ function handleUpgrade(
     refuseUpgrade(socket, 503, 'proxy-server is shutting down');
     return;
   }
+  const retryAfterMs = context.rateLimit('websocket');
+  if (retryAfterMs !== undefined) {
+    // Retry-After counts whole seconds; agents add their jitter on top.
+    refuseUpgrade(socket, 503, rateLimitedMessage(retryAfterMs), {
+      'Retry-After': String(Math.ceil(retryAfterMs / 1000)),
+    });
+    return;
+  }
   let identity;
   try {
-    identity = context.admit(authenticateAgent({
-      commonName: peerCommonName(tlsSocket.getPeerCertificate()),
-      agentId: headerValues(req, METADATA_KEYS.agentId),
-      agentIdentifiers: headerValues(req, METADATA_KEYS.agentIdentifiers),
-    }));
+    identity = context.admit(
+      authenticateAgent({
+        commonName: peerCommonName(tlsSocket.getPeerCertificate()),
+        agentId: headerValues(req, METADATA_KEYS.agentId),
+        agentIdentifiers: headerValues(req, METADATA_KEYS.agentIdentifiers),
+      }),
+    );
   } catch (err) {
     context.logger.warn('agent refused', {
       peer,
