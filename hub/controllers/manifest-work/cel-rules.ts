@@ -1,6 +1,6 @@
 /**
  * `type: CEL` condition rules (pure), evaluated as OCM's work agent evaluates them
- * (`pkg/work/spoke/conditions`): every expression of `celExpressions` sees `object` (the live
+ * (its spoke conditions package): every expression of `celExpressions` sees `object` (the live
  * object) and must give a bool; the results are ANDed, the first `false` ends it. The condition's
  * message is `messageExpression` (which also sees `result`, the bool) when it gives a non-empty
  * string, else `message`, else "Manifest is <condition>" / "Manifest is not <condition>".

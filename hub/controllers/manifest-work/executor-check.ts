@@ -1,7 +1,7 @@
 /**
  * `spec.executor.subject`: before a manifest is written, the spoke's API server is asked, with one
  * SubjectAccessReview per verb, whether the executor ServiceAccount may write that object, as
- * OCM's work agent asks (`pkg/work/spoke/auth/basic`): `create`, `update`, `patch` and `get`,
+ * OCM's work agent asks (its basic executor authorizer): `create`, `update`, `patch` and `get`,
  * plus `delete` unless the delete option orphans the object (a work that will delete an object
  * must be allowed to). A ReadOnly manifest needs only `get`. The user is
  * `system:serviceaccount:<namespace>:<name>` in the groups `system:serviceaccounts`,
