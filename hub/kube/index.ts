@@ -12,6 +12,7 @@ export {
   type ClusterReconcilerOptions,
   type ClusterTriggerOptions,
 } from './cluster-reconciler.ts';
+export { ensureAdmissionPolicy, POLICY_HASH_ANNOTATION } from './admission-policy.ts';
 export { conditionTime, setCondition } from './conditions.ts';
 export { reuseConnections, type ReusingKubeConfig } from './connection-reuse.ts';
 export { apiStatus, installCrds } from './install-crds.ts';

@@ -10,26 +10,20 @@
  * finalizer from an older, larger work is not refused). The API server answers a refusal with
  * HTTP 413 and the message below.
  */
-import { createHash } from 'node:crypto';
-
 import {
-  AdmissionregistrationV1Api,
   type KubeConfig,
   type V1ValidatingAdmissionPolicy,
   type V1ValidatingAdmissionPolicyBinding,
 } from '@kubernetes/client-node';
 
 import { WORK_GROUP } from '../../api/index.ts';
-import { apiStatus } from '../../kube/index.ts';
+import { ensureAdmissionPolicy } from '../../kube/index.ts';
 
 /** OCM's default `--manifestLimit`: 500 KiB. */
 export const MANIFEST_LIMIT_BYTES = 500 * 1024;
 
 /** Name of the policy and of its binding. */
 export const MANIFEST_WORK_POLICY_NAME = 'manifestworks.work.open-cluster-management.io';
-
-/** On the policy: a hash of its spec, so a changed policy replaces an older one. */
-const POLICY_HASH_ANNOTATION = 'spokelink.io/policy-hash';
 
 const MANIFESTS =
   'has(object.spec) && has(object.spec.workload) && has(object.spec.workload.manifests)' +
@@ -110,31 +104,9 @@ export function manifestWorkAdmissionPolicyBinding(): V1ValidatingAdmissionPolic
  * version's. Idempotent; safe to call at every start. Rejects on API failures.
  */
 export async function ensureManifestWorkAdmissionPolicy(hub: KubeConfig): Promise<void> {
-  const api = hub.makeApiClient(AdmissionregistrationV1Api);
-  const policy = manifestWorkAdmissionPolicy();
-  const hash = createHash('sha256').update(JSON.stringify(policy.spec)).digest('hex').slice(0, 16);
-  policy.metadata = { ...policy.metadata, annotations: { [POLICY_HASH_ANNOTATION]: hash } };
-  const name = MANIFEST_WORK_POLICY_NAME;
-  try {
-    const existing = await api.readValidatingAdmissionPolicy({ name });
-    if (existing.metadata?.annotations?.[POLICY_HASH_ANNOTATION] !== hash) {
-      const resourceVersion = existing.metadata?.resourceVersion;
-      if (resourceVersion !== undefined) policy.metadata.resourceVersion = resourceVersion;
-      await api.replaceValidatingAdmissionPolicy({ name, body: policy });
-    }
-  } catch (err: unknown) {
-    if (apiStatus(err) !== 404) throw err;
-    await api.createValidatingAdmissionPolicy({ body: policy }).catch((e: unknown) => {
-      if (apiStatus(e) !== 409) throw e;
-    });
-  }
-  try {
-    await api.readValidatingAdmissionPolicyBinding({ name });
-  } catch (err: unknown) {
-    if (apiStatus(err) !== 404) throw err;
-    const body = manifestWorkAdmissionPolicyBinding();
-    await api.createValidatingAdmissionPolicyBinding({ body }).catch((e: unknown) => {
-      if (apiStatus(e) !== 409) throw e;
-    });
-  }
+  await ensureAdmissionPolicy(
+    hub,
+    manifestWorkAdmissionPolicy(),
+    manifestWorkAdmissionPolicyBinding(),
+  );
 }

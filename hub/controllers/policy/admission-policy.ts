@@ -19,17 +19,14 @@
  * evaluated lets the request through. The API server answers a refusal with HTTP 422 and the
  * message below.
  */
-import { createHash } from 'node:crypto';
-
 import {
-  AdmissionregistrationV1Api,
   type KubeConfig,
   type V1ValidatingAdmissionPolicy,
   type V1ValidatingAdmissionPolicyBinding,
 } from '@kubernetes/client-node';
 
 import { Labels, POLICY_GROUP } from '../../api/index.ts';
-import { apiStatus } from '../../kube/index.ts';
+import { ensureAdmissionPolicy } from '../../kube/index.ts';
 
 /** Name of the admission policy and of its binding. */
 export const POLICY_ADMISSION_POLICY_NAME = 'policies.policy.open-cluster-management.io';
@@ -43,9 +40,6 @@ export const POLICY_REMEDIATION_UNSET_MESSAGE =
 
 /** Longest `<namespace><name>` of a root Policy (the replica adds a dot: 63). */
 export const MAX_POLICY_NAMESPACE_AND_NAME = 62;
-
-/** On the policy: a hash of its spec, so a changed policy replaces an older one. */
-const POLICY_HASH_ANNOTATION = 'spokelink.io/policy-hash';
 
 /**
  * A template that is no ConfigurationPolicy, or one that sets its own `remediationAction` (even
@@ -112,31 +106,5 @@ export function policyAdmissionPolicyBinding(): V1ValidatingAdmissionPolicyBindi
  * bindings, which the hub process does not hold: `spokelink init` calls it.
  */
 export async function ensurePolicyAdmissionPolicy(hub: KubeConfig): Promise<void> {
-  const api = hub.makeApiClient(AdmissionregistrationV1Api);
-  const policy = policyAdmissionPolicy();
-  const hash = createHash('sha256').update(JSON.stringify(policy.spec)).digest('hex').slice(0, 16);
-  policy.metadata = { ...policy.metadata, annotations: { [POLICY_HASH_ANNOTATION]: hash } };
-  const name = POLICY_ADMISSION_POLICY_NAME;
-  try {
-    const existing = await api.readValidatingAdmissionPolicy({ name });
-    if (existing.metadata?.annotations?.[POLICY_HASH_ANNOTATION] !== hash) {
-      const resourceVersion = existing.metadata?.resourceVersion;
-      if (resourceVersion !== undefined) policy.metadata.resourceVersion = resourceVersion;
-      await api.replaceValidatingAdmissionPolicy({ name, body: policy });
-    }
-  } catch (err: unknown) {
-    if (apiStatus(err) !== 404) throw err;
-    await api.createValidatingAdmissionPolicy({ body: policy }).catch((e: unknown) => {
-      if (apiStatus(e) !== 409) throw e;
-    });
-  }
-  try {
-    await api.readValidatingAdmissionPolicyBinding({ name });
-  } catch (err: unknown) {
-    if (apiStatus(err) !== 404) throw err;
-    const body = policyAdmissionPolicyBinding();
-    await api.createValidatingAdmissionPolicyBinding({ body }).catch((e: unknown) => {
-      if (apiStatus(e) !== 409) throw e;
-    });
-  }
+  await ensureAdmissionPolicy(hub, policyAdmissionPolicy(), policyAdmissionPolicyBinding());
 }

@@ -10,23 +10,17 @@
  * checked with the request's own authorizer. The status subresource is not matched, so the
  * controller's status writes pass. The API server answers a refusal with HTTP 403.
  */
-import { createHash } from 'node:crypto';
-
 import {
-  AdmissionregistrationV1Api,
   type KubeConfig,
   type V1ValidatingAdmissionPolicy,
   type V1ValidatingAdmissionPolicyBinding,
 } from '@kubernetes/client-node';
 
 import { APPS_GROUP, AppsAnnotations } from '../../api/index.ts';
-import { apiStatus } from '../../kube/index.ts';
+import { ensureAdmissionPolicy } from '../../kube/index.ts';
 
 /** Name of the policy and of its binding. */
 export const SUBSCRIPTION_POLICY_NAME = `subscriptions.${APPS_GROUP}`;
-
-/** On the policy: a hash of its spec, so a changed policy replaces an older one. */
-const POLICY_HASH_ANNOTATION = 'spokelink.io/policy-hash';
 
 /** The refusal's message. */
 export const PRIVILEGE_REFUSED_MESSAGE = `only a cluster-admin may set the annotation ${AppsAnnotations.ClusterAdmin}: "true" on a Subscription`;
@@ -84,31 +78,9 @@ export function subscriptionAdmissionPolicyBinding(): V1ValidatingAdmissionPolic
  * this version's. Idempotent; safe to call at every start. Rejects on API failures.
  */
 export async function ensureSubscriptionAdmissionPolicy(hub: KubeConfig): Promise<void> {
-  const api = hub.makeApiClient(AdmissionregistrationV1Api);
-  const policy = subscriptionAdmissionPolicy();
-  const hash = createHash('sha256').update(JSON.stringify(policy.spec)).digest('hex').slice(0, 16);
-  policy.metadata = { ...policy.metadata, annotations: { [POLICY_HASH_ANNOTATION]: hash } };
-  const name = SUBSCRIPTION_POLICY_NAME;
-  try {
-    const existing = await api.readValidatingAdmissionPolicy({ name });
-    if (existing.metadata?.annotations?.[POLICY_HASH_ANNOTATION] !== hash) {
-      const resourceVersion = existing.metadata?.resourceVersion;
-      if (resourceVersion !== undefined) policy.metadata.resourceVersion = resourceVersion;
-      await api.replaceValidatingAdmissionPolicy({ name, body: policy });
-    }
-  } catch (err: unknown) {
-    if (apiStatus(err) !== 404) throw err;
-    await api.createValidatingAdmissionPolicy({ body: policy }).catch((e: unknown) => {
-      if (apiStatus(e) !== 409) throw e;
-    });
-  }
-  try {
-    await api.readValidatingAdmissionPolicyBinding({ name });
-  } catch (err: unknown) {
-    if (apiStatus(err) !== 404) throw err;
-    const body = subscriptionAdmissionPolicyBinding();
-    await api.createValidatingAdmissionPolicyBinding({ body }).catch((e: unknown) => {
-      if (apiStatus(e) !== 409) throw e;
-    });
-  }
+  await ensureAdmissionPolicy(
+    hub,
+    subscriptionAdmissionPolicy(),
+    subscriptionAdmissionPolicyBinding(),
+  );
 }
