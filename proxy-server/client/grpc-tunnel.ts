@@ -36,6 +36,10 @@ const CHANNEL_OPTIONS = {
   'grpc-node.flow_control_window': 4 * 1024 * 1024,
   'grpc.keepalive_time_ms': 30_000,
   'grpc.keepalive_timeout_ms': 10_000,
+  // A lost connection is retried soon (grpc-js waits up to 120 s by default), so a restarted
+  // proxy-server is found again within seconds; dials wait for it (waitForReady, below).
+  'grpc.initial_reconnect_backoff_ms': 250,
+  'grpc.max_reconnect_backoff_ms': 5_000,
 } as const;
 
 /**
@@ -74,7 +78,11 @@ export class GrpcTunnel implements ClientTunnel {
     address: string,
     options: TunnelDialOptions,
   ): Promise<TunnelStreamApi> {
-    const md = new Metadata();
+    const timeoutMs = options.timeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
+    const startedAt = performance.now();
+    // waitForReady: while the channel is (re)connecting, the call waits for it instead of
+    // failing at once; the dial's own timeout bounds the wait.
+    const md = new Metadata({ waitForReady: true });
     md.set(CLUSTER_METADATA_KEY, cluster);
     md.set(EXTENSIONS_METADATA_KEY, formatExtensions(this.#extensions));
     const call = (
@@ -82,22 +90,47 @@ export class GrpcTunnel implements ClientTunnel {
         Proxy(md: Metadata): ClientDuplexStream<OutboundPacket, InboundPacket>;
       }
     ).Proxy(md);
-    call.on('error', () => {}); // surfaced through the transport's 'close'
+    let callError: (Error & { code?: number; details?: string }) | undefined;
+    call.on('error', (err: Error) => {
+      callError = err; // also surfaced through the transport's 'close'
+    });
     const transport = grpcCallTransport(call);
     // Our server sends its announcement in the response headers at once; the session needs the
     // negotiated set before the first packet (protocol/README.md, "Negotiation").
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
     const headers = await new Promise<Metadata | undefined>((resolve) => {
       call.once('metadata', resolve);
       transport.once('close', () => resolve(undefined));
       options.signal?.addEventListener('abort', () => resolve(undefined), { once: true });
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve(undefined);
+      }, timeoutMs);
     });
+    clearTimeout(timer);
     if (headers === undefined) {
       transport.destroy();
-      const reason = options.signal?.aborted ? 'canceled' : 'tunnel-closed';
+      if (options.signal?.aborted === true)
+        throw new ProtocolError(
+          'PROTO_ERR_DIAL_FAILED',
+          `dial ${cluster}/${address}: canceled before the proxy-server answered`,
+          { reason: 'canceled' },
+        );
+      if (timedOut)
+        throw new ProtocolError(
+          'PROTO_ERR_DIAL_FAILED',
+          `dial ${cluster}/${address}: the proxy-server did not answer within ${timeoutMs} ms`,
+          { reason: 'timeout' },
+        );
+      const why =
+        callError === undefined
+          ? ''
+          : ` (${callError.code === undefined ? '' : `gRPC status ${callError.code}: `}${callError.details ?? callError.message})`;
       throw new ProtocolError(
         'PROTO_ERR_DIAL_FAILED',
-        `dial ${cluster}/${address}: the proxy-server call ended before it answered`,
-        { reason },
+        `dial ${cluster}/${address}: the proxy-server call ended before it answered${why}`,
+        { reason: 'tunnel-closed' },
       );
     }
     const negotiated = negotiateExtensions(
@@ -114,7 +147,7 @@ export class GrpcTunnel implements ClientTunnel {
     session.once('close', () => this.#sessions.delete(session));
     try {
       const stream = await session.dial(address, {
-        timeoutMs: options.timeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
+        timeoutMs: Math.max(1, timeoutMs - (performance.now() - startedAt)),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
       // One stream per call: when it is done, the call is too.

@@ -7,12 +7,15 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { type Child, startChild } from './bench-kit.ts';
 import type { ProbeAnswer } from './soak-probe.ts';
 
-/** One reading of a child: its tunnel counters, active resources, TCP sockets, RSS. */
+/** One reading of a child: its tunnel counters, active resources, TCP sockets, memory. */
 export interface Reading {
   readonly stats: Record<string, number>;
   readonly resources: Record<string, number>;
   readonly tcpSockets: number;
   readonly rssKiB: number;
+  /** V8 heap in use and memory outside it (Buffers) after the GC. */
+  readonly heapUsedKiB: number;
+  readonly externalKiB: number;
   readonly at: number;
 }
 
@@ -95,6 +98,8 @@ export class SoakProcess {
       resources: answer.resources,
       tcpSockets: tcpSockets(this.pid),
       rssKiB: rssOf(this.pid),
+      heapUsedKiB: answer.memory?.heapUsedKiB ?? 0,
+      externalKiB: answer.memory?.externalKiB ?? 0,
       at: performance.now(),
     };
   }

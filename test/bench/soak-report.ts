@@ -55,6 +55,7 @@ export function judge(input: SoakInput): Verdict {
   if (input.targetOpen > 0) leaks.push(`target: ${input.targetOpen} connections still open`);
   if (input.targetBadUp > 0) leaks.push(`target: ${input.targetBadUp} streams with wrong bytes`);
   const growth: Record<string, number | null> = {};
+  const heap: Record<string, [number | null, number]> = {};
   const sockets: Record<string, [number, number]> = {};
   const timerCounts: Record<string, [number, number]> = {};
   const rows: string[][] = [];
@@ -70,6 +71,11 @@ export function judge(input: SoakInput): Verdict {
     const b = p.baseline;
     const pct = b === undefined ? null : ((p.final.rssKiB - b.rssKiB) / b.rssKiB) * 100;
     growth[p.name] = pct === null ? null : Number(pct.toFixed(2));
+    const mib = (kib: number) => Number((kib / 1024).toFixed(1));
+    heap[p.name] = [
+      b === undefined ? null : mib(b.heapUsedKiB + b.externalKiB),
+      mib(p.final.heapUsedKiB + p.final.externalKiB),
+    ];
     if (pct !== null && pct > RSS_GROWTH_LIMIT_PCT)
       leaks.push(`${p.name}: RSS grew ${pct.toFixed(1)} % over its baseline`);
     if (b !== undefined) {
@@ -91,6 +97,7 @@ export function judge(input: SoakInput): Verdict {
       b === undefined ? '-' : (b.rssKiB / 1024).toFixed(1),
       (p.final.rssKiB / 1024).toFixed(1),
       pct === null ? 'n/a' : pct.toFixed(1),
+      `${heap[p.name]?.[0] ?? '-'} → ${heap[p.name]?.[1]}`,
       `${b?.tcpSockets ?? '-'} → ${p.final.tcpSockets}`,
       `${b === undefined ? '-' : timers(b)} → ${timers(p.final)}`,
       `${stats['openStreams'] ?? '?'}/${stats['pendingDials'] ?? '?'}`,
@@ -104,6 +111,8 @@ export function judge(input: SoakInput): Verdict {
     leaked_streams: leakedStreams,
     rss_growth_pct: measured.length === 0 ? null : Math.max(...measured),
     rss_growth_pct_by_process: growth,
+    /** V8 heap used + external (Buffers) after a GC, MiB: [baseline, end]. */
+    heap_mib_by_process: heap,
     failures: tally.failures,
     disrupted: tally.disrupted,
     restarts: tally.restarts,
@@ -146,6 +155,7 @@ export function printReport(verdict: Verdict, log: (line: string) => void): void
     'base MiB',
     'end MiB',
     'RSS %',
+    'heap+ext MiB',
     'tcp sockets',
     'timers',
     'streams/dials',

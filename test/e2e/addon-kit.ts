@@ -45,10 +45,27 @@ export function addOnProbe(hub: KubeConfig, name: string) {
         throw new Error(`${String(err)}; last status: ${JSON.stringify(last)}`);
       });
     },
-    /** The cluster's `feature.open-cluster-management.io/addon-<name>` label. */
-    async featureLabel(cluster: string): Promise<string | undefined> {
-      const mc = (await objects.getClusterCustomObject({ ...MC, name: cluster })) as ManagedCluster;
-      return mc.metadata?.labels?.[feature];
+    /**
+     * Resolves once the cluster's `feature.open-cluster-management.io/addon-<name>` label is
+     * `value` (the controller writes it just after the add-on's status, so not at the same time).
+     */
+    featureLabelBecomes(cluster: string, value: string, timeoutMs = 10_000): Promise<string> {
+      let last: string | undefined;
+      return eventually(
+        `${cluster}'s label ${feature}=${value}`,
+        async () => {
+          const mc = (await objects.getClusterCustomObject({
+            ...MC,
+            name: cluster,
+          })) as ManagedCluster;
+          last = mc.metadata?.labels?.[feature];
+          return last === value ? last : undefined;
+        },
+        timeoutMs,
+        100,
+      ).catch((err: unknown) => {
+        throw new Error(`${String(err)}; last: ${String(last)}`);
+      });
     },
     /** Deletes the clusters, their namespaces and the ClusterManagementAddOn. */
     async remove(clusters: readonly string[]): Promise<void> {

@@ -32,7 +32,7 @@ const hub = new KubeConfig();
 hub.loadFromFile(hubPlane.kubeconfigPath);
 const objects = hub.makeApiClient(CustomObjectsApi);
 const probe = addOnProbe(hub, 'cluster-proxy');
-const { availableBecomes, featureLabel } = probe;
+const { availableBecomes, featureLabelBecomes } = probe;
 let grants: SpokeGrants | undefined;
 
 beforeAll(async () => {
@@ -97,7 +97,7 @@ describe('the cluster-proxy add-on', () => {
       ],
       healthCheck: { mode: 'Customized' },
     });
-    expect(await featureLabel(SERVED)).toBe('available');
+    await featureLabelBecomes(SERVED, 'available');
     const table = await kubectl(hubPlane.binaries.kubectl, ['get', 'mca', '-n', SERVED], {
       kubeconfig: hubPlane.kubeconfigPath,
     });
@@ -108,13 +108,13 @@ describe('the cluster-proxy add-on', () => {
     expect(dark.status?.conditions?.find((c) => c.type === 'Available')?.message).toContain(
       'the agent API is off',
     );
-    expect(await featureLabel(DARK)).toBe('unhealthy');
+    await featureLabelBecomes(DARK, 'unhealthy');
 
     // The served cluster's agent goes: Unknown within seconds; back: Available again.
     const [agent] = rig.agents.get(SERVED) ?? [];
     await agent?.close();
     await availableBecomes(SERVED, 'Unknown', AddOnReasons.NoProbeResult, 5_000);
-    expect(await featureLabel(SERVED)).toBe('unreachable');
+    await featureLabelBecomes(SERVED, 'unreachable');
     await rig.addAgent(served, 'a1');
     await availableBecomes(SERVED, 'True', AddOnReasons.ProbeAvailable);
 

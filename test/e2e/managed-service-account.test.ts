@@ -421,6 +421,6 @@ describe('ManagedServiceAccounts through the tunnel', () => {
     onTestFinished(() => controller.stop());
     const available = await addOn.availableBecomes(CLUSTER, 'True', AddOnReasons.ProbeAvailable);
     expect(available.metadata?.namespace).toBe(CLUSTER);
-    expect(await addOn.featureLabel(CLUSTER)).toBe('available');
+    await addOn.featureLabelBecomes(CLUSTER, 'available');
   });
 });

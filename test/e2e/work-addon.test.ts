@@ -34,7 +34,7 @@ const hub = new KubeConfig();
 hub.loadFromFile(hubPlane.kubeconfigPath);
 const objects = hub.makeApiClient(CustomObjectsApi);
 const probe = addOnProbe(hub, NAME);
-const { availableBecomes, featureLabel } = probe;
+const { availableBecomes, featureLabelBecomes } = probe;
 let grants: SpokeGrants | undefined;
 
 beforeAll(async () => {
@@ -96,11 +96,11 @@ describe('the work add-on', () => {
     expect(available.status?.conditions?.find((c) => c.type === 'Available')?.message).toBe(
       'The agent of the cluster is connected and the AppliedManifestWork CRD is installed on it.',
     );
-    expect(await featureLabel(SERVED)).toBe('available');
+    await featureLabelBecomes(SERVED, 'available');
 
     // Connected, but the spoke cannot be read through it: False.
     await availableBecomes(DARK, 'False', AddOnReasons.ProbeUnavailable);
-    expect(await featureLabel(DARK)).toBe('unhealthy');
+    await featureLabelBecomes(DARK, 'unhealthy');
 
     // The agent goes: Unknown; back: Available again.
     const [agent] = rig.agents.get(SERVED) ?? [];

@@ -58,10 +58,11 @@ function agent(cluster: string, servers: string[], kubeApiserver: string) {
   return a;
 }
 
-async function echoThrough(s: ProxyServer, cluster: string): Promise<string> {
+function grpcClient(frontend: string) {
   const pki = testPki();
-  const client = createTunnelClient({
-    server: s.addresses.frontendGrpc as string,
+  return createTunnelClient({
+    server: frontend,
+    transport: 'grpc',
     tls: {
       certPem: pki.hubClient.certPem,
       keyPem: pki.hubClient.keyPem,
@@ -69,12 +70,28 @@ async function echoThrough(s: ProxyServer, cluster: string): Promise<string> {
       serverName: 'localhost',
     },
   });
+}
+
+async function echoWith(
+  client: ReturnType<typeof grpcClient>,
+  cluster: string,
+  timeoutMs?: number,
+): Promise<string> {
+  const stream = await client.dial(
+    cluster,
+    'kube-apiserver',
+    timeoutMs === undefined ? {} : { timeoutMs },
+  );
+  stream.end('hello');
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  return text;
+}
+
+async function echoThrough(s: ProxyServer, cluster: string): Promise<string> {
+  const client = grpcClient(s.addresses.frontendGrpc as string);
   try {
-    const stream = await client.dial(cluster, 'kube-apiserver');
-    stream.end('hello');
-    let text = '';
-    for await (const chunk of stream) text += String(chunk);
-    return text;
+    return await echoWith(client, cluster);
   } finally {
     await client.close();
   }
@@ -108,6 +125,60 @@ describe('proxy-server replicas', () => {
     );
     expect(a.connections().map((c) => c.serverId)).toEqual(['second']);
     expect(await echoThrough(second, 'c1')).toBe('hello');
+  });
+
+  it('lets a gRPC client dial made while the proxy-server is down wait for it to come back', async () => {
+    const echo = await startEchoTarget();
+    const first = await server();
+    const ports = {
+      agent: portOf(first.addresses.agentGrpc),
+      frontend: portOf(first.addresses.frontendGrpc),
+    };
+    const a = agent('c1', [first.addresses.agentGrpc as string], echo.address);
+    await a.ready();
+    const client = grpcClient(first.addresses.frontendGrpc as string);
+    onTestFinished(() => client.destroy());
+    expect(await echoWith(client, 'c1')).toBe('hello');
+
+    await first.close();
+    // Made while nothing listens: it waits (bounded by its timeout) rather than failing at once.
+    // Cluster c2 has no agent, so its answer can only come from the new server: no-agent.
+    const during = echoWith(client, 'c2', 20_000);
+    let settled = false;
+    during.catch(() => undefined).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(settled).toBe(false);
+    const second = await server({
+      serverId: 'second',
+      listen: {
+        agentGrpc: { host: '127.0.0.1', port: ports.agent },
+        frontendGrpc: { host: '127.0.0.1', port: ports.frontend },
+      },
+    });
+    await expect(during).rejects.toMatchObject({
+      code: 'PROTO_ERR_DIAL_FAILED',
+      reason: 'no-agent',
+    });
+    await eventually(
+      'the agent to reconnect',
+      async () => (second.agents().length === 1 ? true : undefined),
+      15_000,
+    );
+    // The same client, its channel back: the agent's cluster is reached.
+    expect(await echoWith(client, 'c1')).toBe('hello');
+  });
+
+  it('fails a gRPC client dial with reason timeout when the proxy-server stays away', async () => {
+    const first = await server();
+    const client = grpcClient(first.addresses.frontendGrpc as string);
+    onTestFinished(() => client.destroy());
+    await first.close();
+    await expect(echoWith(client, 'c1', 1_500)).rejects.toMatchObject({
+      code: 'PROTO_ERR_DIAL_FAILED',
+      reason: 'timeout',
+      message: expect.stringMatching(/did not answer within 1500 ms/),
+    });
+    expect(client.stats()).toEqual({ openStreams: 0, pendingDials: 0 });
   });
 
   it('holds one tunnel to each of two replicas when they announce serverCount 2', async () => {
