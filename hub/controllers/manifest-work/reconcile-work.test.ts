@@ -130,7 +130,10 @@ describe('reconcileWork', () => {
       status: 'True',
       reason: 'ResourcesAvailable',
     });
-    expect(f.watches.watched().sort()).toEqual(['/v1/configmaps', '/v1/namespaces']);
+    expect(f.watches.watched().sort()).toEqual([
+      '/v1/configmaps in ns name=b',
+      '/v1/namespaces name=ns',
+    ]);
 
     // Nothing changed: no write on the spoke, no status write on the hub.
     f.spoke.verbs.length = 0;

@@ -56,6 +56,9 @@ export interface WatchHandle {
   abort(): void;
 }
 
+/** A collection: a GVR in one namespace, or in all of them (namespace undefined). */
+export type CollectionScope = Gvr & { readonly namespace?: string };
+
 /**
  * What the work controller does on a spoke; {@link SpokeClient} is the implementation (unit tests
  * use an in-memory one). Rejections are {@link WorkError}s as described on SpokeClient.
@@ -74,9 +77,9 @@ export interface SpokeApi {
   ): Promise<JsonObject>;
   mergePatch(ref: ResourceRef, patch: JsonObject): Promise<JsonObject | undefined>;
   delete(ref: ResourceRef, uid?: string): Promise<boolean>;
-  list(gvr: Gvr, query: Record<string, string>): Promise<JsonObject>;
+  list(scope: CollectionScope, query: Record<string, string>): Promise<JsonObject>;
   watch(
-    gvr: Gvr,
+    scope: CollectionScope,
     query: Record<string, string>,
     onEvent: (event: WatchEvent) => void,
     onDone: (err: unknown) => void,
@@ -307,24 +310,29 @@ export class SpokeClient implements SpokeApi {
     }
   }
 
-  /** A list of `gvr` (all namespaces) with `query` (e.g. `limit=1` for a resourceVersion). */
-  async list(gvr: Gvr, query: Record<string, string>): Promise<JsonObject> {
-    return (await this.request(HttpMethod.GET, collectionPath(gvr), { query })) as JsonObject;
+  /**
+   * A list of `scope` (its namespace, or all namespaces) with `query` (e.g. `limit=1` for a
+   * resourceVersion).
+   */
+  async list(scope: CollectionScope, query: Record<string, string>): Promise<JsonObject> {
+    const path = collectionPath(scope, scope.namespace);
+    return (await this.request(HttpMethod.GET, path, { query })) as JsonObject;
   }
 
   /**
-   * Watches `gvr` in all namespaces from `resourceVersion`; every event goes to `onEvent` in
+   * Watches `scope` (its namespace, or all namespaces) with `query` (from `resourceVersion`,
+   * a `fieldSelector`); every event goes to `onEvent` in
    * order; `onDone(err)` is called once when the watch ends by itself (the server's timeout:
    * no error) or fails. Must not throw from the callbacks.
    */
   watch(
-    gvr: Gvr,
+    scope: CollectionScope,
     query: Record<string, string>,
     onEvent: (event: WatchEvent) => void,
     onDone: (err: unknown) => void,
   ): WatchHandle {
     const controller = new AbortController();
-    const path = collectionPath(gvr);
+    const path = collectionPath(scope, scope.namespace);
     const run = async (): Promise<void> => {
       const { url, headers, dispatcher } = await this.#prepare(HttpMethod.GET, path, {
         ...query,

@@ -1,5 +1,6 @@
-// Drift watches with a fake list/watch: one watch per GVR, events filtered to tracked objects,
-// the controller's own writes ignored, a relist (first start, 410) requeues the owners.
+// Drift watches with a fake list/watch: one watch per GVR and namespace, narrowed to the name of
+// a single object, events filtered to tracked objects, the controller's own writes ignored, a
+// relist (first start, 410) requeues the owners.
 import { describe, expect, it } from 'vitest';
 
 import type { JsonObject } from './apply-decision.ts';
@@ -9,9 +10,10 @@ import { ClusterWatches } from './spoke-watches.ts';
 
 const CONFIGMAPS: Gvr = { group: '', version: 'v1', resource: 'configmaps' };
 const DEPLOYMENTS: Gvr = { group: 'apps', version: 'v1', resource: 'deployments' };
+const NAMESPACES: Gvr = { group: '', version: 'v1', resource: 'namespaces' };
 
 interface OpenWatch {
-  gvr: Gvr;
+  gvr: Gvr & { namespace?: string };
   query: Record<string, string>;
   emit: (event: WatchEvent) => void;
   fail: (err: unknown) => void;
@@ -20,9 +22,11 @@ interface OpenWatch {
 
 function fakeSpoke() {
   const watches: OpenWatch[] = [];
+  const listQueries: Record<string, string>[] = [];
   let lists = 0;
   const client = {
-    list: async () => {
+    list: async (_scope: unknown, query: Record<string, string>) => {
+      listQueries.push(query);
       lists++;
       return { metadata: { resourceVersion: `${100 + lists}` } };
     },
@@ -47,7 +51,7 @@ function fakeSpoke() {
       return { abort: () => (open.aborted = true) };
     },
   } as unknown as SpokeApi;
-  return { client, watches, lists: () => lists };
+  return { client, watches, listQueries, lists: () => lists };
 }
 
 function cm(name: string, resourceVersion: string, namespace = 'ns'): JsonObject {
@@ -78,11 +82,17 @@ describe('ClusterWatches', () => {
       { gvr: DEPLOYMENTS, namespace: 'ns', name: 'd' },
     ]);
     await expect.poll(() => f.live().length).toBe(2);
-    expect(f.watches.watched().sort()).toEqual(['/v1/configmaps', 'apps/v1/deployments']);
+    expect(f.watches.watched().sort()).toEqual([
+      '/v1/configmaps in ns name=a',
+      'apps/v1/deployments in ns name=d',
+    ]);
+    expect(f.live()[0]?.gvr).toEqual({ ...CONFIGMAPS, namespace: 'ns' });
     expect(f.live()[0]?.query).toMatchObject({
       allowWatchBookmarks: 'true',
       resourceVersion: '101',
+      fieldSelector: 'metadata.name=a',
     });
+    expect(f.spoke.listQueries[0]).toEqual({ limit: '1', fieldSelector: 'metadata.name=a' });
     expect(f.changes).toEqual(expect.arrayContaining([['ns1/w1', 'ns1/w2'], ['ns1/w2']]));
     f.watches.stop();
   });
@@ -106,6 +116,43 @@ describe('ClusterWatches', () => {
       ['ns1/w1', 'ns1/w2'],
       ['ns1/w1', 'ns1/w2'],
     ]);
+    f.watches.stop();
+  });
+
+  it('watches per namespace, a cluster-scoped kind cluster-wide, and widens a one-name watch from where it is', async () => {
+    const f = setup();
+    f.watches.track('ns1/w1', [
+      { gvr: NAMESPACES, name: 'team-a' },
+      { gvr: CONFIGMAPS, namespace: 'team-a', name: 'a', resourceVersion: '5' },
+      { gvr: CONFIGMAPS, namespace: 'team-a', name: 'b', resourceVersion: '5' },
+      { gvr: CONFIGMAPS, namespace: 'team-b', name: 'a', resourceVersion: '5' },
+    ]);
+    await expect.poll(() => f.live().length).toBe(3);
+    expect(f.watches.watched().sort()).toEqual([
+      '/v1/configmaps in team-a',
+      '/v1/configmaps in team-b name=a',
+      '/v1/namespaces name=team-a',
+    ]);
+    const namespaces = f.live().find((w) => w.gvr.resource === 'namespaces');
+    expect(namespaces?.gvr).toEqual(NAMESPACES);
+    f.changes.length = 0;
+
+    // A second Namespace object: the one-name watch restarts for the whole kind, from its
+    // resourceVersion (101), without listing again.
+    f.watches.track('ns1/w2', [{ gvr: NAMESPACES, name: 'team-c' }]);
+    await expect.poll(() => f.live().length).toBe(3);
+    const widened = f.live().find((w) => w.gvr.resource === 'namespaces');
+    expect(widened).not.toBe(namespaces);
+    expect(namespaces?.aborted).toBe(true);
+    expect(widened?.query.fieldSelector).toBeUndefined();
+    expect(widened?.query.resourceVersion).toBe('101');
+    expect(f.watches.watched()).toContain('/v1/namespaces');
+    expect(f.spoke.lists()).toBe(3); // no new list: it resumed
+    widened?.emit({
+      type: 'MODIFIED',
+      object: { metadata: { name: 'team-c', resourceVersion: '170' } },
+    });
+    expect(f.changes).toEqual([['ns1/w2']]);
     f.watches.stop();
   });
 

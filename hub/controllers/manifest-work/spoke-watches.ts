@@ -1,8 +1,10 @@
 /**
- * Drift detection for one cluster: one watch per applied group/version/resource, cluster-wide,
- * through the tunnel, filtered here to the objects works applied. A change to such an object
- * (an edit, a status update, a delete) that is not the controller's own write requeues every
- * work that applied it.
+ * Drift detection for one cluster: one watch per applied group/version/resource and namespace
+ * (cluster-scoped kinds: one for the kind), through the tunnel; a watch that tracks a single
+ * object asks the API server for that name only (`fieldSelector=metadata.name=…`), so the tunnel
+ * carries the events of what works applied and not every change of that kind on the spoke.
+ * Events are filtered here to the tracked objects. A change to such an object (an edit, a status
+ * update, a delete) that is not the controller's own write requeues every work that applied it.
  */
 import type { SpokeApi, WatchEvent, WatchHandle } from './spoke-client.ts';
 import { gvrKey, objectKey, type Gvr } from './resource-ref.ts';
@@ -38,13 +40,24 @@ interface TrackedState {
 
 interface GvrWatch {
   readonly gvr: Gvr;
+  /** The namespace watched; undefined: cluster-scoped objects. */
+  readonly namespace: string | undefined;
   readonly objects: Map<string, TrackedState>;
+  /** The only name the running watch asks for; undefined: every object of its scope. */
+  selectedName: string | undefined;
+  /** Bumped by every (re)start: a start that lost the race to a newer one gives up. */
+  generation: number;
   handle: WatchHandle | undefined;
   timer: NodeJS.Timeout | undefined;
   /** Where to resume; undefined: list first. */
   resourceVersion: string | undefined;
   failures: number;
   isStopped: boolean;
+}
+
+/** The key of one watch: its GVR and namespace (`@` never appears in either). */
+function watchKey(gvr: Gvr, namespace: string | undefined): string {
+  return `${gvrKey(gvr)}@${namespace ?? ''}`;
 }
 
 function metaOf(object: Record<string, unknown>): {
@@ -75,15 +88,21 @@ export class ClusterWatches {
   track(workKey: string, objects: readonly TrackedObject[]): void {
     if (this.#isStopped) return;
     const next = new Set<string>();
+    const created = new Set<GvrWatch>();
+    const grown = new Set<GvrWatch>();
     for (const object of objects) {
-      const key = gvrKey(object.gvr);
+      const namespace = object.namespace === '' ? undefined : object.namespace;
+      const key = watchKey(object.gvr, namespace);
       const inner = objectKey(object.namespace, object.name);
       next.add(`${key}|${inner}`);
       let watch = this.#watches.get(key);
       if (watch === undefined) {
         watch = {
           gvr: object.gvr,
+          namespace,
           objects: new Map(),
+          selectedName: undefined,
+          generation: 0,
           handle: undefined,
           timer: undefined,
           resourceVersion: undefined,
@@ -91,12 +110,24 @@ export class ClusterWatches {
           isStopped: false,
         };
         this.#watches.set(key, watch);
-        this.#start(watch);
+        created.add(watch);
       }
+      if (!watch.objects.has(inner)) grown.add(watch);
       const state = watch.objects.get(inner) ?? { owners: new Set(), resourceVersion: undefined };
       state.owners.add(workKey);
       if (object.resourceVersion !== undefined) state.resourceVersion = object.resourceVersion;
       watch.objects.set(inner, state);
+    }
+    // Started once every object is in: a watch of one object asks for its name only.
+    for (const watch of created) this.#start(watch);
+    // A watch narrowed to one name that now tracks another widens to its whole scope, from
+    // where it is (nothing after its resourceVersion is missed).
+    for (const watch of grown) {
+      if (created.has(watch) || watch.selectedName === undefined) continue;
+      watch.handle?.abort();
+      watch.handle = undefined;
+      clearTimeout(watch.timer);
+      this.#start(watch);
     }
     for (const old of this.#byWork.get(workKey) ?? []) {
       if (!next.has(old)) this.#release(workKey, old);
@@ -110,9 +141,16 @@ export class ClusterWatches {
     this.track(workKey, []);
   }
 
-  /** The GVRs watched now, as `group/version/resource` (for tests and logs). */
+  /**
+   * What is watched now (for tests and logs): `group/version/resource`, then ` in <namespace>`
+   * for a namespaced scope and ` name=<name>` for a watch of one object.
+   */
   watched(): string[] {
-    return [...this.#watches.keys()];
+    return [...this.#watches.values()].map(
+      (w) =>
+        `${gvrKey(w.gvr)}${w.namespace === undefined ? '' : ` in ${w.namespace}`}` +
+        `${w.selectedName === undefined ? '' : ` name=${w.selectedName}`}`,
+    );
   }
 
   stop(): void {
@@ -164,29 +202,48 @@ export class ClusterWatches {
 
   #start(watch: GvrWatch): void {
     if (watch.isStopped) return;
+    const generation = ++watch.generation;
+    const current = () => !watch.isStopped && watch.generation === generation;
+    const [only] = watch.objects.size === 1 ? watch.objects.keys() : [];
+    watch.selectedName = only === undefined ? undefined : only.slice(only.indexOf('/') + 1);
+    const scope = {
+      ...watch.gvr,
+      ...(watch.namespace === undefined ? {} : { namespace: watch.namespace }),
+    };
+    const selector =
+      watch.selectedName === undefined
+        ? {}
+        : { fieldSelector: `metadata.name=${watch.selectedName}` };
     void (async () => {
       if (watch.resourceVersion === undefined) {
         // Start from now; whatever happened before may have been missed: requeue the owners.
-        const list = await this.#options.client.list(watch.gvr, { limit: '1' });
+        const list = await this.#options.client.list(scope, { ...selector, limit: '1' });
+        if (!current()) return;
         watch.resourceVersion = metaOf(list).resourceVersion;
-        if (watch.isStopped) return;
         const owners = this.#owners(watch);
         if (owners.size > 0) this.#options.onChange(owners);
       }
       const timeoutSeconds = WATCH_TIMEOUT_MIN_S + Math.floor(Math.random() * WATCH_TIMEOUT_MIN_S);
       watch.handle = this.#options.client.watch(
-        watch.gvr,
+        scope,
         {
+          ...selector,
           allowWatchBookmarks: 'true',
           timeoutSeconds: String(timeoutSeconds),
           ...(watch.resourceVersion === undefined
             ? {}
             : { resourceVersion: watch.resourceVersion }),
         },
-        (event) => this.#onEvent(watch, event),
-        (err) => this.#retry(watch, err),
+        (event) => {
+          if (current()) this.#onEvent(watch, event);
+        },
+        (err) => {
+          if (current()) this.#retry(watch, err);
+        },
       );
-    })().catch((err: unknown) => this.#retry(watch, err));
+    })().catch((err: unknown) => {
+      if (current()) this.#retry(watch, err);
+    });
   }
 
   #onEvent(watch: GvrWatch, event: WatchEvent): void {
