@@ -20,7 +20,10 @@ import {
   type RegistrationBackend,
   startProxyServer,
 } from '../../proxy-server/index.ts';
-import { createClusterProxyAddOnController } from '../controllers/cluster-proxy-addon/index.ts';
+import {
+  createClusterProxyAddOnController,
+  startAddOnCache,
+} from '../controllers/cluster-proxy-addon/index.ts';
 import { createClusterSetController } from '../controllers/cluster-set/index.ts';
 import { createClusterStatusController } from '../controllers/cluster-status/index.ts';
 import { createManifestWorkController } from '../controllers/manifest-work/index.ts';
@@ -43,7 +46,7 @@ import {
   type RenderTools,
 } from '../controllers/subscription/index.ts';
 import { createWorkAddOnController } from '../controllers/work-addon/index.ts';
-import { reuseConnections } from '../kube/index.ts';
+import { reuseConnections, startManagedClusterCache } from '../kube/index.ts';
 import { createLeaderElector } from '../leader-election/index.ts';
 import { HUB_NAMESPACE } from '../registration/constants.ts';
 import type { TunnelEndpoints } from '../../protocol/index.ts';
@@ -267,13 +270,34 @@ export async function startHub(given: HubOptions): Promise<Hub> {
         if (tunnel !== undefined) {
           const spokeKubeConfig = (cluster: string) =>
             tunnel.spokeKubeConfig(cluster, HUB_CONTROLLER_IDENTITY);
+          // One ManagedCluster cache and one ManagedClusterAddOn cache for the status and the
+          // six add-on controllers: one watch each instead of one per controller, reads from
+          // memory instead of a GET per reconcile and a list per resync.
+          const clusterCache = startManagedClusterCache(options.hub, {
+            onError: (err) => onError('managed cluster cache', err),
+          });
+          const addOnCache = startAddOnCache(options.hub, {
+            onError: (err) => onError('add-on cache', err),
+          });
+          stops.push(
+            () => clusterCache.stop(),
+            () => addOnCache.stop(),
+          );
+          const cachedAddOn = {
+            clusters: clusterCache.store,
+            addons: addOnCache.store,
+            watch: clusterCache.watch,
+          };
           const status = createClusterStatusController({
+            store: clusterCache.store,
+            watch: clusterCache.watch,
             hub: options.hub,
             server: tunnel,
             spokeKubeConfig,
             onError: (cluster, err) => onError(`cluster status ${cluster ?? ''}`.trim(), err),
           });
           const addOn = createClusterProxyAddOnController({
+            ...cachedAddOn,
             hub: options.hub,
             server: tunnel,
             spokeKubeConfig,
@@ -297,12 +321,14 @@ export async function startHub(given: HubOptions): Promise<Hub> {
           });
           // Work delivery as an add-on: `work-manager` Available per cluster.
           const workAddOn = createWorkAddOnController({
+            ...cachedAddOn,
             hub: options.hub,
             server: tunnel,
             spokeKubeConfig,
             onError: (cluster, err) => onError(`work add-on ${cluster ?? ''}`.trim(), err),
           });
           const applicationAddOn = createApplicationAddOnController({
+            ...cachedAddOn,
             hub: options.hub,
             server: tunnel,
             spokeKubeConfig,
@@ -328,6 +354,7 @@ export async function startHub(given: HubOptions): Promise<Hub> {
               onError(`managed service account ${cluster ?? ''}`.trim(), err),
           });
           const accountsAddOn = createManagedServiceAccountAddOnController({
+            ...cachedAddOn,
             hub: options.hub,
             server: tunnel,
             spokeKubeConfig,
@@ -348,6 +375,7 @@ export async function startHub(given: HubOptions): Promise<Hub> {
             onError: (cluster, err) => onError(`policy ${cluster ?? ''}`.trim(), err),
           });
           const policyAddOns = createPolicyAddOnControllers({
+            ...cachedAddOn,
             hub: options.hub,
             server: tunnel,
             spokeKubeConfig,

@@ -26,6 +26,11 @@ export {
   type KeyQueueOptions,
   type KeyResult,
 } from './key-queue.ts';
+export {
+  startManagedClusterCache,
+  type ManagedClusterCache,
+  type ManagedClusterCacheOptions,
+} from './managed-cluster-cache.ts';
 export { kubeManagedClusterStore, type ManagedClusterStore } from './managed-cluster-store.ts';
 export {
   WATCH_RESTART_DELAY_MS,

@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createNetServer } from 'node:net';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 import { describe, expect, it, onTestFinished } from 'vitest';
 
@@ -36,8 +37,13 @@ const c1Cert = issueCert(pki.ca, {
 });
 
 /** An agent API on a loopback port; `dial` connects to it as if through the tunnel. */
-async function agentApi(): Promise<{ port: number; connections: () => number }> {
+async function agentApi(): Promise<{
+  port: number;
+  connections: () => number;
+  resumed: () => number;
+}> {
   let connections = 0;
+  let resumed = 0;
   const https = createHttpsServer({
     cert: c1Cert.certPem,
     key: c1Cert.keyPem,
@@ -46,6 +52,9 @@ async function agentApi(): Promise<{ port: number; connections: () => number }> 
     rejectUnauthorized: true,
   });
   https.on('request', (_req, res) => res.end('ok'));
+  https.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.isSessionReused()) resumed += 1;
+  });
   const tcp = createNetServer((socket) => {
     connections += 1;
     https.emit('connection', socket);
@@ -60,6 +69,7 @@ async function agentApi(): Promise<{ port: number; connections: () => number }> 
   return {
     port: typeof address === 'object' && address !== null ? address.port : 0,
     connections: () => connections,
+    resumed: () => resumed,
   };
 }
 
@@ -117,6 +127,22 @@ describe('AgentApiPool', () => {
       'the agent API of cluster "c2" presented a certificate for "spokelink:agent:c1:a0", not an agent of "c2"',
     );
     await waitFor('the pool to be dropped', () => (target.clusters === 0 ? true : undefined));
+  });
+
+  it("resumes a cluster's TLS session on a new connection, and never offers it to another cluster", async () => {
+    const api = await agentApi();
+    const target = pool(api.port, 200);
+    expect(await get(target, 'c1')).toBe('ok');
+    await waitFor('the idle connection to close', () =>
+      target.openConnections === 0 ? true : undefined,
+    );
+    expect(await get(target, 'c1')).toBe('ok');
+    expect(api.connections()).toBe(2);
+    expect(api.resumed()).toBe(1);
+    // The same agent answers for "c2": c1's session would skip the check; it is not offered.
+    const err = await get(target, 'c2').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentIdentityError);
+    expect(api.resumed()).toBe(1);
   });
 
   it('passes a failed dial on as is and keeps no pool for it', async () => {

@@ -172,6 +172,25 @@ function secureContextOf(options: AgentApiConnectOptions): SecureContext {
   return context;
 }
 
+/**
+ * The latest TLS session of each cluster's agent API, per options object: a new connection
+ * resumes it (an abbreviated handshake: no certificates, no signatures), which is most of what a
+ * connection costs the hub when thousands of clusters are probed. Only sessions of connections
+ * whose agent certificate was checked are kept (TLS 1.3 tickets arrive after the handshake), a
+ * session is only offered to the cluster it was made with, and an agent that cannot resume it
+ * (another agent of the cluster, a restarted one, an expired ticket) makes a full handshake,
+ * checked as always.
+ */
+const agentApiSessions = new WeakMap<AgentApiConnectOptions, Map<string, Buffer>>();
+function sessionsOf(options: AgentApiConnectOptions): Map<string, Buffer> {
+  let sessions = agentApiSessions.get(options);
+  if (sessions === undefined) {
+    sessions = new Map();
+    agentApiSessions.set(options, sessions);
+  }
+  return sessions;
+}
+
 /** What {@link connectAgentApi} needs: the dial path, the hub CA, the gateway certificate. */
 export type AgentApiConnectOptions = Pick<AgentApiPoolOptions, 'dial' | 'caPem' | 'cert'>;
 
@@ -190,14 +209,26 @@ export async function connectAgentApi(
 ): Promise<TLSSocket> {
   const stream = await options.dial(cluster, AGENT_API_ADDRESS);
   stream.on('error', () => undefined); // the TLS socket on top reports
+  const sessions = sessionsOf(options);
+  const session = sessions.get(cluster);
   return new Promise((resolve, reject) => {
     const socket = tlsConnect({
       socket: stream,
       servername: AGENT_API_TARGET,
       secureContext: secureContextOf(options),
       ALPNProtocols: ['http/1.1'],
+      // Not called for a resumed session: its agent was checked when the session was made.
       checkServerIdentity: (_host: string, cert: PeerCertificate) =>
         checkAgentIdentity(cluster, cert),
+      ...(session === undefined ? {} : { session }),
+    });
+    // Kept only once this connection's agent has passed the check (a TLS 1.2 ticket can come
+    // before the handshake's end).
+    let isChecked = false;
+    let early: Buffer | undefined;
+    socket.on('session', (ticket: Buffer) => {
+      if (isChecked) sessions.set(cluster, ticket);
+      else early = ticket;
     });
     const timer = setTimeout(() => {
       socket.destroy(
@@ -220,6 +251,8 @@ export async function connectAgentApi(
     };
     socket.once('error', onError);
     socket.once('secureConnect', () => {
+      isChecked = true;
+      if (early !== undefined) sessions.set(cluster, early);
       clearTimeout(timer);
       socket.off('error', onError);
       // From here the caller (node:http, undici) owns the socket and its errors.

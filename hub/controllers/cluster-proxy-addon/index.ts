@@ -19,6 +19,7 @@ export {
   type AddOnController,
   type AddOnControllerOptions,
 } from './addon-controller.ts';
+export { startAddOnCache, type AddOnCache } from './addon-cache.ts';
 export { kubeAddOnStore, type AddOnStore } from './addon-store.ts';
 export {
   createClusterProxyAddOnController,

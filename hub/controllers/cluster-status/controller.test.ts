@@ -47,13 +47,21 @@ function fixture(accepted: boolean) {
     ],
   };
   let clock = new Date('2026-01-01T00:00:00Z');
+  const probes: ('full' | 'light')[] = [];
   let notify: ((name: string) => void) | undefined;
   const controller = createClusterStatusController({
     hub: new KubeConfig(),
     server: { agents: () => agents },
     spokeKubeConfig: () => new KubeConfig(),
     store,
-    probe: async () => probe,
+    // As probeSpoke: a light probe (details false) leaves out version, kube-system and nodes.
+    probe: async (_cluster, _spoke, details) => {
+      probes.push(details ? 'full' : 'light');
+      if (details || !probe.reached) return probe;
+      const light: SpokeProbe = { reached: true, readyz: probe.readyz };
+      if (probe.claims !== undefined) Object.assign(light, { claims: probe.claims });
+      return light;
+    },
     now: () => clock,
     intervalMs: 3_600_000,
     watch: (onChange) => {
@@ -65,6 +73,7 @@ function fixture(accepted: boolean) {
     controller,
     writes,
     agents,
+    probes,
     /** What the ManagedCluster watch reports. */
     changed: (name: string) => notify?.(name),
     setCluster: (next: ManagedCluster) => (cluster = next),
@@ -106,6 +115,51 @@ describe('cluster status reconcile', () => {
       { name: 'kubeversion.open-cluster-management.io', value: 'v1.36.3' },
       { name: 'region', value: 'eu' },
     ]);
+  });
+
+  it('reads version, kube-system and nodes on connect and every 5 min, readyz and claims at every pass', async () => {
+    const f = fixture(true);
+    f.agents.push({ cluster: 'c1' });
+    f.setProbe({
+      reached: true,
+      readyz: 200,
+      kubernetesVersion: 'v1.36.3',
+      kubeSystemUid: 'uid-1',
+      claims: [],
+      resources: { capacity: { cpu: '4' }, allocatable: { cpu: '4' } },
+    });
+    await f.controller.reconcile('c1');
+    const full = structuredClone(f.cluster.status);
+    f.tick(60_000);
+    await f.controller.reconcile('c1');
+    f.tick(60_000);
+    await f.controller.reconcile('c1');
+    expect(f.probes).toEqual(['full', 'light', 'light']);
+    // The light passes kept what the full one found.
+    expect(f.cluster.status?.version).toEqual(full?.version);
+    expect(f.cluster.status?.capacity).toEqual(full?.capacity);
+    expect(f.cluster.status?.clusterClaims).toEqual(full?.clusterClaims);
+    f.tick(300_000);
+    await f.controller.reconcile('c1');
+    expect(f.probes.at(-1)).toBe('full');
+    // The agent leaves and comes back: a full probe at once.
+    f.agents.length = 0;
+    await f.controller.reconcile('c1');
+    f.agents.push({ cluster: 'c1' });
+    f.tick(1_000);
+    await f.controller.reconcile('c1');
+    expect(f.probes).toEqual(['full', 'light', 'light', 'full', 'full']);
+  });
+
+  it('asks for the details again until a full probe could read them', async () => {
+    const f = fixture(true);
+    f.agents.push({ cluster: 'c1' });
+    // Before the controllers' group is bound: /version and kube-system refused.
+    f.setProbe({ reached: true, readyz: 200, claims: [] });
+    await f.controller.reconcile('c1');
+    f.tick(30_000);
+    await f.controller.reconcile('c1');
+    expect(f.probes).toEqual(['full', 'full']);
   });
 
   it('writes nothing and keeps lastTransitionTime when nothing changed', async () => {

@@ -11,7 +11,7 @@ import {
   type ClusterTriggerOptions,
   type ManagedClusterStore,
 } from '../../kube/index.ts';
-import { probeSpoke } from './spoke-probe.ts';
+import { probeSpoke, type SpokeDetails } from './spoke-probe.ts';
 import { decideStatus, type SpokeProbe } from './status-decision.ts';
 
 /**
@@ -21,6 +21,12 @@ import { decideStatus, type SpokeProbe } from './status-decision.ts';
  * 60 s).
  */
 export const DEFAULT_STATUS_RESYNC_MS = 30_000;
+/**
+ * Default period of a full probe, in ms: /version, the kube-system namespace and the nodes are
+ * read when an agent of the cluster connects and then at most this often (a large cluster's
+ * nodes are megabytes); /readyz and the ClusterClaims are read at every resync.
+ */
+export const DEFAULT_DETAILS_INTERVAL_MS = 300_000;
 /** Options of {@link createClusterStatusController}. */
 export interface ClusterStatusControllerOptions extends ClusterTriggerOptions {
   /** The hub API server, where the ManagedClusters live. */
@@ -35,9 +41,11 @@ export interface ClusterStatusControllerOptions extends ClusterTriggerOptions {
   readonly spokeKubeConfig: (cluster: string) => KubeConfig | undefined;
   /** Timeout of each request to a spoke; default 3 s. */
   readonly probeTimeoutMs?: number;
+  /** Period of full probes; default {@link DEFAULT_DETAILS_INTERVAL_MS}. */
+  readonly detailsIntervalMs?: number;
   /** Seams for unit tests: where ManagedClusters are read and written, how spokes are probed. */
   readonly store?: ManagedClusterStore;
-  readonly probe?: (cluster: string, spoke: KubeConfig) => Promise<SpokeProbe>;
+  readonly probe?: (cluster: string, spoke: KubeConfig, details: boolean) => Promise<SpokeProbe>;
   readonly now?: () => Date;
 }
 
@@ -65,19 +73,52 @@ export function createClusterStatusController(
   const store = options.store ?? kubeManagedClusterStore(options.hub);
   const timeoutMs = options.probeTimeoutMs ?? 3_000;
   const probe =
-    options.probe ?? ((_cluster: string, spoke: KubeConfig) => probeSpoke(spoke, timeoutMs));
+    options.probe ??
+    ((_cluster: string, spoke: KubeConfig, details: boolean) =>
+      probeSpoke(spoke, timeoutMs, details));
   const now = options.now ?? (() => new Date());
+  const detailsIntervalMs = options.detailsIntervalMs ?? DEFAULT_DETAILS_INTERVAL_MS;
   const isConnected = (name: string) => isClusterConnected(options.server, name);
+  /** What each cluster's last complete full probe found, and when; dropped when it leaves. */
+  const details = new Map<string, { readonly at: number; readonly found: SpokeDetails }>();
+
+  /** A full probe when due, else a light one completed with the last full probe's details. */
+  const probeCluster = async (name: string, spoke: KubeConfig): Promise<SpokeProbe> => {
+    const at = now().getTime();
+    const last = details.get(name);
+    const full = last === undefined || at - last.at >= detailsIntervalMs;
+    const found = await probe(name, spoke, full);
+    if (!found.reached || found.readyz !== 200) return found;
+    if (!full) return { ...last.found, ...found };
+    // Kept only when complete: a part the spoke refused (RBAC not bound yet) is asked again.
+    if (found.kubernetesVersion !== undefined && found.kubeSystemUid !== undefined) {
+      const { kubernetesVersion, kubeSystemUid, resources } = found;
+      details.set(name, {
+        at,
+        found: {
+          kubernetesVersion,
+          kubeSystemUid,
+          ...(resources === undefined ? {} : { resources }),
+        },
+      });
+    }
+    return found;
+  };
 
   /** Resolves true on a write conflict: run again with a fresh read. */
   const reconcileOnce = async (name: string): Promise<boolean> => {
     const cluster = await store.get(name);
-    if (cluster === undefined) return false;
+    if (cluster === undefined) {
+      details.delete(name);
+      return false;
+    }
     const accepted = cluster.spec?.hubAcceptsClient === true;
     const spoke = isConnected(name) && accepted ? options.spokeKubeConfig(name) : undefined;
+    // Away (or not accepted): the next probe after it is back is a full one.
+    if (spoke === undefined) details.delete(name);
     const observed =
       spoke !== undefined
-        ? { connected: true, probe: await probe(name, spoke) }
+        ? { connected: true, probe: await probeCluster(name, spoke) }
         : { connected: isConnected(name) };
     // The registry may have changed during the probe: never report a lost tunnel as Available.
     if (observed.connected && !isConnected(name)) observed.connected = false;

@@ -39,24 +39,36 @@ async function nodeResources(spoke: KubeConfig, timeoutMs: number) {
   return sumNodeResources(nodes);
 }
 
+/** The parts of a probe that rarely change, read by a full probe only. */
+export type SpokeDetails = Pick<
+  SpokeProbe & { reached: true },
+  'kubernetesVersion' | 'kubeSystemUid' | 'resources'
+>;
+
 /**
  * Probes a spoke's API server through `spoke` (the hub controllers' `SpokeKubeConfig`: the
- * tunnel, the agent API, the controllers' identity): /readyz, and when that answers 200 also
- * /version, the kube-system namespace, the ClusterClaims and the nodes (in parallel; each
- * request bounded by `timeoutMs`). Never rejects: failing to reach the spoke resolves to
- * `{ reached: false }` with the cause's message (no payload bytes); a read the spoke refuses
- * (e.g. 403 before the controllers' group is bound) only leaves its part out.
+ * tunnel, the agent API, the controllers' identity): /readyz, and when that answers 200 also the
+ * ClusterClaims, and with `details` (a full probe) the /version, the kube-system namespace and
+ * the nodes (in parallel; each request bounded by `timeoutMs`). A light probe (`details` false)
+ * leaves those three out; the caller keeps what its last full probe found. Never rejects:
+ * failing to reach the spoke resolves to `{ reached: false }` with the cause's message (no
+ * payload bytes); a read the spoke refuses (e.g. 403 before the controllers' group is bound)
+ * only leaves its part out.
  */
-export async function probeSpoke(spoke: KubeConfig, timeoutMs: number): Promise<SpokeProbe> {
+export async function probeSpoke(
+  spoke: KubeConfig,
+  timeoutMs: number,
+  details = true,
+): Promise<SpokeProbe> {
   const get = (path: string) => kubeGet(spoke, path, { timeoutMs });
   try {
     const readyz = await get('/readyz');
     if (readyz.status !== 200) return { reached: true, readyz: readyz.status };
-    const [version, kubeSystem, claims, resources] = await Promise.all([
-      get('/version'),
-      get('/api/v1/namespaces/kube-system'),
+    const [claims, version, kubeSystem, resources] = await Promise.all([
       get(CLAIMS_PATH),
-      nodeResources(spoke, timeoutMs).catch(() => undefined),
+      details ? get('/version') : undefined,
+      details ? get('/api/v1/namespaces/kube-system') : undefined,
+      details ? nodeResources(spoke, timeoutMs).catch(() => undefined) : undefined,
     ]);
     const probe: {
       reached: true;
@@ -66,11 +78,11 @@ export async function probeSpoke(spoke: KubeConfig, timeoutMs: number): Promise<
       claims?: ClusterClaim[];
       resources?: NodeResources;
     } = { reached: true, readyz: 200 };
-    if (version.status === 200) {
+    if (version?.status === 200) {
       const gitVersion = parse<{ gitVersion?: unknown }>(version.body)?.gitVersion;
       if (typeof gitVersion === 'string') probe.kubernetesVersion = gitVersion;
     }
-    if (kubeSystem.status === 200) {
+    if (kubeSystem?.status === 200) {
       const uid = parse<{ metadata?: { uid?: unknown } }>(kubeSystem.body)?.metadata?.uid;
       if (typeof uid === 'string') probe.kubeSystemUid = uid;
     }
