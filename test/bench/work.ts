@@ -11,7 +11,8 @@
 // cluster's AppliedManifestWork (`<hubHash>-<work>`), which a shared work name would collide on.
 //
 // Phases: clusters created and accepted; agents started → all connected; all Available; every
-// add-on of every cluster Available (the hub has settled: only its steady resyncs run); then
+// add-on of every cluster Available (the hub has settled: only its steady resyncs run; the CPU
+// it uses then, over 10 s, is `hub_settled_cpu_pct`, a share of one core); then
 // the N works are created (50 at a time) and `all_applied_s` is the time from the first create
 // until the last work reports Applied=True on the hub (read by listing the works every 500 ms,
 // so a figure may be up to 0.5 s late, never early). `--profile FILE` writes a CPU profile of
@@ -273,6 +274,13 @@ try {
   const settledS = (performance.now() - t) / 1000;
   log(`${addOnKinds * N} add-ons Available ${settledS.toFixed(1)} s after the agents started`);
   const hubRssBefore = rssKiB(process.pid);
+  // What the settled hub costs by itself (its resyncs and probes of N clusters): the CPU this
+  // process used over 10 s, as a share of one core.
+  const cpuBefore = process.cpuUsage();
+  await sleep(10_000);
+  const cpuIdle = process.cpuUsage(cpuBefore);
+  const hubSettledCpuPct = ((cpuIdle.user + cpuIdle.system) / 10_000_000) * 100;
+  log(`settled hub: ${hubSettledCpuPct.toFixed(0)} % of a core`);
 
   // The works: created 50 at a time; Applied is read from lists of them every 500 ms (a work
   // counts from the list that first shows it Applied: at most one period late, never early).
@@ -293,6 +301,7 @@ try {
     createdAt.push(performance.now() - t0);
   });
   const createdAllS = (performance.now() - t0) / 1000;
+  let nextProgress = 10_000;
   log(`${N} ManifestWorks created in ${createdAllS.toFixed(1)} s`);
   await until(
     `${N} works Applied`,
@@ -308,6 +317,10 @@ try {
       for (const work of list.items) {
         const ns = work.metadata?.namespace ?? '';
         if (isTrue(work, 'Applied') && !appliedAt.has(ns)) appliedAt.set(ns, at);
+      }
+      if (at >= nextProgress) {
+        log(`${(at / 1000).toFixed(0)} s: ${appliedAt.size} of ${N} Applied`);
+        nextProgress += 10_000;
       }
       return appliedAt.size >= N;
     },
@@ -338,6 +351,7 @@ try {
     clusters_created_s: Number(clustersCreatedS.toFixed(2)),
     hub_rss_mib: Math.round(rssKiB(process.pid) / 1024),
     hub_rss_growth_mib: Math.round((rssKiB(process.pid) - hubRssBefore) / 1024),
+    hub_settled_cpu_pct: Math.round(hubSettledCpuPct),
     agents_rss_mib: Math.round(children.reduce((s, c) => s + rssKiB(c.pid), 0) / 1024),
     hub_retried_errors: Object.fromEntries(hubErrors),
   };
