@@ -22,6 +22,7 @@ import {
 } from '../../proxy-server/index.ts';
 import {
   createClusterProxyAddOnController,
+  shareProbes,
   startAddOnCache,
 } from '../controllers/cluster-proxy-addon/index.ts';
 import { createClusterSetController } from '../controllers/cluster-set/index.ts';
@@ -272,7 +273,8 @@ export async function startHub(given: HubOptions): Promise<Hub> {
             tunnel.spokeKubeConfig(cluster, HUB_CONTROLLER_IDENTITY);
           // One ManagedCluster cache and one ManagedClusterAddOn cache for the status and the
           // six add-on controllers: one watch each instead of one per controller, reads from
-          // memory instead of a GET per reconcile and a list per resync.
+          // memory instead of a GET per reconcile and a list per resync; add-ons probing the
+          // same path of a cluster share the request.
           const clusterCache = startManagedClusterCache(options.hub, {
             onError: (err) => onError('managed cluster cache', err),
           });
@@ -287,6 +289,7 @@ export async function startHub(given: HubOptions): Promise<Hub> {
             clusters: clusterCache.store,
             addons: addOnCache.store,
             watch: clusterCache.watch,
+            sharedProbes: shareProbes(),
           };
           const status = createClusterStatusController({
             store: clusterCache.store,

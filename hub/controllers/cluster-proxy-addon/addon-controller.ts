@@ -30,6 +30,45 @@ import { kubeAddOnStore, type AddOnStore } from './addon-store.ts';
  * and going are seen within `agentPollMs` anyway; the resync only re-probes connected clusters.
  */
 export const DEFAULT_ADDON_RESYNC_MS = 60_000;
+/** How long a probe's answer serves other add-ons asking the same cluster the same path, ms. */
+export const SHARED_PROBE_TTL_MS = 15_000;
+
+/**
+ * Probes shared between add-on controllers: add-ons that probe the same path of the same
+ * cluster within {@link SHARED_PROBE_TTL_MS} (cluster-proxy and the policy framework both read
+ * `/readyz`, work-manager and application-manager the AppliedManifestWork CRD) share one
+ * request through the tunnel; a probe in flight is joined.
+ */
+export interface SharedProbes {
+  probe(cluster: string, path: string, run: () => Promise<AgentApiProbe>): Promise<AgentApiProbe>;
+}
+
+export function shareProbes(
+  ttlMs = SHARED_PROBE_TTL_MS,
+  now = () => performance.now(),
+): SharedProbes {
+  const answers = new Map<
+    string,
+    { readonly at: number; readonly answer: Promise<AgentApiProbe> }
+  >();
+  let calls = 0;
+  return {
+    probe(cluster, path, run) {
+      const at = now();
+      // Expired answers go now and then, so clusters that left do not stay.
+      if (++calls % 1_000 === 0) {
+        for (const [key, entry] of answers) if (at - entry.at >= ttlMs) answers.delete(key);
+      }
+      const key = `${cluster} ${path}`;
+      const entry = answers.get(key);
+      if (entry !== undefined && at - entry.at < ttlMs) return entry.answer;
+      const answer = run();
+      answers.set(key, { at, answer });
+      return answer;
+    },
+  };
+}
+
 /** Options of {@link createAddOnController}. */
 export interface AddOnControllerOptions extends ClusterTriggerOptions {
   /** Which add-on: its name, metadata and probe. */
@@ -49,6 +88,8 @@ export interface AddOnControllerOptions extends ClusterTriggerOptions {
   readonly clusters?: ManagedClusterStore;
   readonly addons?: AddOnStore;
   readonly probe?: (cluster: string, spoke: KubeConfig) => Promise<AgentApiProbe>;
+  /** Probes shared with the hub's other add-on controllers (the default probe only). */
+  readonly sharedProbes?: SharedProbes;
   readonly now?: () => Date;
 }
 
@@ -88,8 +129,11 @@ export function createAddOnController(options: AddOnControllerOptions): AddOnCon
   const timeoutMs = options.probeTimeoutMs ?? 3_000;
   const probe =
     options.probe ??
-    ((_cluster: string, spoke: KubeConfig) =>
-      probeAgentApi(spoke, timeoutMs, definition.probePath, definition.probeMaxBytes));
+    ((cluster: string, spoke: KubeConfig) => {
+      const run = () =>
+        probeAgentApi(spoke, timeoutMs, definition.probePath, definition.probeMaxBytes);
+      return options.sharedProbes?.probe(cluster, definition.probePath, run) ?? run();
+    });
   const now = options.now ?? (() => new Date());
   const isConnected = (name: string) => isClusterConnected(options.server, name);
   let owner: ClusterManagementAddOn | undefined;

@@ -16,6 +16,9 @@ export {
 export {
   createAddOnController,
   probeAgentApi,
+  SHARED_PROBE_TTL_MS,
+  shareProbes,
+  type SharedProbes,
   type AddOnController,
   type AddOnControllerOptions,
 } from './addon-controller.ts';
