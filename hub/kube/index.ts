@@ -45,4 +45,12 @@ export {
   type Quantity,
   type QuantityFormat,
 } from './quantity.ts';
-export { startInformer, type InformerOptions, type RunningInformer } from './informer.ts';
+export {
+  startCustomInformer,
+  startInformer,
+  startReadThroughCache,
+  type CustomCollection,
+  type InformerOptions,
+  type ReadThroughCache,
+  type RunningInformer,
+} from './informer.ts';

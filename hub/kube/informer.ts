@@ -5,6 +5,7 @@
  */
 import {
   ADD,
+  CustomObjectsApi,
   DELETE,
   ERROR,
   type KubeConfig,
@@ -85,5 +86,82 @@ export function startInformer<T extends KubernetesObject>(
       markSynced();
       await informer.stop();
     },
+  };
+}
+
+/** A custom resource's collection in every namespace (or cluster-scoped). */
+export interface CustomCollection {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+}
+
+/** {@link startInformer} on a custom resource's collection: its path and list made from it. */
+export function startCustomInformer<T extends KubernetesObject>(
+  kubeConfig: KubeConfig,
+  collection: CustomCollection,
+  options: Omit<InformerOptions<T>, 'kubeConfig' | 'path' | 'list'>,
+): RunningInformer<T> {
+  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  return startInformer<T>({
+    ...options,
+    kubeConfig,
+    path: `/apis/${collection.group}/${collection.version}/${collection.plural}`,
+    list: async () =>
+      (await api.listClusterCustomObject({ ...collection })) as KubernetesListObject<T>,
+  });
+}
+
+/**
+ * Reads through an informer's cache: `read` answers from the cache once it has synced and
+ * holds the object, else (and for the first read after `invalidate`) from `live`. For caches
+ * whose users write through the API server: after a write that lost to a conflict, the cache may
+ * still hold the older object, so the writer invalidates it. Objects are shared: callers must
+ * not change them.
+ */
+export interface ReadThroughCache<T> {
+  readonly synced: Promise<void>;
+  /** Every cached object, or undefined before the first list. */
+  list(): readonly T[] | undefined;
+  read(
+    name: string,
+    namespace: string | undefined,
+    live: () => Promise<T | undefined>,
+  ): Promise<T | undefined>;
+  invalidate(name: string, namespace?: string): void;
+  stop(): Promise<void>;
+}
+
+export function startReadThroughCache<T extends KubernetesObject>(
+  kubeConfig: KubeConfig,
+  collection: CustomCollection,
+  options: Omit<InformerOptions<T>, 'kubeConfig' | 'path' | 'list' | 'onChange'> & {
+    readonly onChange?: InformerOptions<T>['onChange'];
+  } = {},
+): ReadThroughCache<T> {
+  const stale = new Set<string>();
+  let isSynced = false;
+  const informer = startCustomInformer<T>(kubeConfig, collection, {
+    ...options,
+    onChange: options.onChange ?? (() => undefined),
+  });
+  const synced = informer.synced.then(() => {
+    isSynced = true;
+  });
+  const keyOf = (name: string, namespace?: string) => `${namespace ?? ''}/${name}`;
+  return {
+    synced,
+    list: () => (isSynced ? informer.list() : undefined),
+    async read(name, namespace, live) {
+      if (isSynced && !stale.delete(keyOf(name, namespace))) {
+        const cached = informer.get(name, namespace);
+        if (cached !== undefined) return cached;
+      }
+      return live();
+    },
+    invalidate(name, namespace) {
+      stale.add(keyOf(name, namespace));
+    },
+    stop: () => informer.stop(),
   };
 }

@@ -16,19 +16,12 @@
  * {@link watchManagedClusters} does. Subscribers added after the cache synced are not told about
  * the clusters it already holds (a reconciler lists them when it starts).
  */
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 
 import { CLUSTER_GROUP, type ManagedCluster } from '../api/index.ts';
-import { startInformer } from './informer.ts';
+import { startReadThroughCache } from './informer.ts';
 import { kubeManagedClusterStore, type ManagedClusterStore } from './managed-cluster-store.ts';
 import type { ClusterWatch } from './managed-cluster-watch.ts';
-
-const PATH = `/apis/${CLUSTER_GROUP}/v1/managedclusters`;
 
 /** Options of {@link startManagedClusterCache}. */
 export interface ManagedClusterCacheOptions {
@@ -61,64 +54,57 @@ export function startManagedClusterCache(
   options: ManagedClusterCacheOptions = {},
 ): ManagedClusterCache {
   const live = options.live ?? kubeManagedClusterStore(hub);
-  const api = hub.makeApiClient(CustomObjectsApi);
   const subscribers = new Set<Subscriber>();
   const generations = new Map<string, number | undefined>();
-  /** Names whose next read must be live (a status write of ours lost to a conflict). */
-  const stale = new Set<string>();
-  let isSynced = false;
-
-  const informer = startInformer<KubernetesObject>({
-    kubeConfig: hub,
-    path: PATH,
-    list: async () =>
-      (await api.listClusterCustomObject({
-        group: CLUSTER_GROUP,
-        version: 'v1',
-        plural: 'managedclusters',
-      })) as KubernetesListObject<KubernetesObject>,
-    onChange: (cluster, isDeleted) => {
-      const name = cluster.metadata?.name;
-      if (name === undefined) return;
-      const generation = cluster.metadata?.generation;
-      const hasChanged =
-        !generations.has(name) || isDeleted || generations.get(name) !== generation;
-      if (isDeleted) generations.delete(name);
-      else generations.set(name, generation);
-      if (hasChanged) for (const s of subscribers) s.onChange(name);
+  const cache = startReadThroughCache<KubernetesObject>(
+    hub,
+    { group: CLUSTER_GROUP, version: 'v1', plural: 'managedclusters' },
+    {
+      onChange: (cluster, isDeleted) => {
+        const name = cluster.metadata?.name;
+        if (name === undefined) return;
+        const generation = cluster.metadata?.generation;
+        const hasChanged =
+          !generations.has(name) || isDeleted || generations.get(name) !== generation;
+        if (isDeleted) generations.delete(name);
+        else generations.set(name, generation);
+        if (hasChanged) for (const s of subscribers) s.onChange(name);
+      },
+      onError: (err) => {
+        options.onError?.(err);
+        for (const s of subscribers) s.onError(err);
+      },
+      ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
     },
-    onError: (err) => {
-      options.onError?.(err);
-      for (const s of subscribers) s.onError(err);
-    },
-    ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
-  });
-  const synced = informer.synced.then(() => {
-    isSynced = true;
-  });
+  );
+  // ManagedCluster's generated type differs from client-node's KubernetesObject only in how
+  // creationTimestamp is typed (string vs Date); the cache holds the JSON objects as served.
+  const asCluster = (o: KubernetesObject | undefined) => o as unknown as ManagedCluster | undefined;
 
   const store: ManagedClusterStore = {
     async list() {
-      if (!isSynced) return live.list();
-      return [...informer.list()] as unknown as ManagedCluster[];
+      const cached = cache.list();
+      return cached === undefined ? live.list() : cached.map((o) => asCluster(o) as ManagedCluster);
     },
     async get(name) {
-      if (isSynced && !stale.delete(name)) {
-        const cached = informer.get(name) as unknown as ManagedCluster | undefined;
-        if (cached !== undefined) return cached;
-      }
-      return live.get(name);
+      return asCluster(
+        await cache.read(
+          name,
+          undefined,
+          async () => (await live.get(name)) as unknown as KubernetesObject | undefined,
+        ),
+      );
     },
     async replaceStatus(cluster) {
       const written = await live.replaceStatus(cluster);
-      if (!written && cluster.metadata?.name !== undefined) stale.add(cluster.metadata.name);
+      if (!written && cluster.metadata?.name !== undefined) cache.invalidate(cluster.metadata.name);
       return written;
     },
     patchLabels: (name, labels) => live.patchLabels(name, labels),
   };
 
   return {
-    synced,
+    synced: cache.synced,
     store,
     watch(onChange, onError) {
       const subscriber: Subscriber = { onChange, onError };
@@ -131,7 +117,7 @@ export function startManagedClusterCache(
     },
     async stop() {
       subscribers.clear();
-      await informer.stop();
+      await cache.stop();
     },
   };
 }

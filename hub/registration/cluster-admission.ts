@@ -5,15 +5,10 @@
  * the proxy-server can end that cluster's tunnels at once. Runs on every hub replica (the
  * proxy-server runs on all), unlike the leader-elected controllers.
  */
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 
 import { CLUSTER_GROUP, type ManagedCluster } from '../api/index.ts';
-import { type RunningInformer, startInformer } from '../kube/index.ts';
+import { type RunningInformer, startCustomInformer } from '../kube/index.ts';
 
 /** Options of {@link startClusterAdmission}. */
 export interface ClusterAdmissionOptions {
@@ -40,38 +35,33 @@ export interface ClusterAdmission {
 export async function startClusterAdmission(
   options: ClusterAdmissionOptions,
 ): Promise<ClusterAdmission> {
-  const api = options.hub.makeApiClient(CustomObjectsApi);
   const accepted = new Set<string>();
   // ManagedCluster's generated type differs from client-node's KubernetesObject only in how
   // creationTimestamp is typed (string vs Date); the cache holds the JSON objects as served.
-  const informer: RunningInformer<KubernetesObject> = startInformer<KubernetesObject>({
-    kubeConfig: options.hub,
-    path: `/apis/${CLUSTER_GROUP}/v1/managedclusters`,
-    list: async () =>
-      (await api.listClusterCustomObject({
-        group: CLUSTER_GROUP,
-        version: 'v1',
-        plural: 'managedclusters',
-      })) as KubernetesListObject<KubernetesObject>,
-    onChange: (object, isDeleted) => {
-      const cluster = object as unknown as ManagedCluster;
-      const name = cluster.metadata?.name ?? '';
-      const isAccepted = !isDeleted && cluster.spec?.hubAcceptsClient === true;
-      const wasAccepted = accepted.has(name);
-      if (isAccepted) accepted.add(name);
-      else accepted.delete(name);
-      if (wasAccepted && !isAccepted) {
-        options.onRevoked?.(
-          name,
-          isDeleted
-            ? `ManagedCluster ${name} was deleted`
-            : `ManagedCluster ${name} is no longer accepted by the hub`,
-        );
-      }
-      options.onChange?.(cluster, isDeleted);
+  const informer: RunningInformer<KubernetesObject> = startCustomInformer<KubernetesObject>(
+    options.hub,
+    { group: CLUSTER_GROUP, version: 'v1', plural: 'managedclusters' },
+    {
+      onChange: (object, isDeleted) => {
+        const cluster = object as unknown as ManagedCluster;
+        const name = cluster.metadata?.name ?? '';
+        const isAccepted = !isDeleted && cluster.spec?.hubAcceptsClient === true;
+        const wasAccepted = accepted.has(name);
+        if (isAccepted) accepted.add(name);
+        else accepted.delete(name);
+        if (wasAccepted && !isAccepted) {
+          options.onRevoked?.(
+            name,
+            isDeleted
+              ? `ManagedCluster ${name} was deleted`
+              : `ManagedCluster ${name} is no longer accepted by the hub`,
+          );
+        }
+        options.onChange?.(cluster, isDeleted);
+      },
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
     },
-    ...(options.onError === undefined ? {} : { onError: options.onError }),
-  });
+  );
   await informer.synced;
   const get = (name: string): ManagedCluster | undefined =>
     informer.get(name) as unknown as ManagedCluster | undefined;

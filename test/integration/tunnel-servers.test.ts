@@ -97,27 +97,28 @@ async function echoThrough(s: ProxyServer, cluster: string): Promise<string> {
   }
 }
 
+/** A new server (id `second`) on the agent and frontend ports `first` had. */
+function serverWhere(first: ProxyServer): Promise<ProxyServer> {
+  return server({
+    serverId: 'second',
+    listen: {
+      agentGrpc: { host: '127.0.0.1', port: portOf(first.addresses.agentGrpc) },
+      frontendGrpc: { host: '127.0.0.1', port: portOf(first.addresses.frontendGrpc) },
+    },
+  });
+}
+
 describe('proxy-server replicas', () => {
   it('brings agents back after the proxy-server restarts on the same address', async () => {
     const echo = await startEchoTarget();
     const first = await server();
-    const ports = {
-      agent: portOf(first.addresses.agentGrpc),
-      frontend: portOf(first.addresses.frontendGrpc),
-    };
     const a = agent('c1', [first.addresses.agentGrpc as string], echo.address);
     await a.ready();
     await first.close();
     await eventually('the agent to notice', async () =>
       a.connections().length === 0 ? true : undefined,
     );
-    const second = await server({
-      serverId: 'second',
-      listen: {
-        agentGrpc: { host: '127.0.0.1', port: ports.agent },
-        frontendGrpc: { host: '127.0.0.1', port: ports.frontend },
-      },
-    });
+    const second = await serverWhere(first);
     await eventually(
       'the agent to reconnect',
       async () => (second.agents().length === 1 ? true : undefined),
@@ -130,10 +131,6 @@ describe('proxy-server replicas', () => {
   it('lets a gRPC client dial made while the proxy-server is down wait for it to come back', async () => {
     const echo = await startEchoTarget();
     const first = await server();
-    const ports = {
-      agent: portOf(first.addresses.agentGrpc),
-      frontend: portOf(first.addresses.frontendGrpc),
-    };
     const a = agent('c1', [first.addresses.agentGrpc as string], echo.address);
     await a.ready();
     const client = grpcClient(first.addresses.frontendGrpc as string);
@@ -148,13 +145,7 @@ describe('proxy-server replicas', () => {
     during.catch(() => undefined).finally(() => (settled = true));
     await new Promise((r) => setTimeout(r, 1_000));
     expect(settled).toBe(false);
-    const second = await server({
-      serverId: 'second',
-      listen: {
-        agentGrpc: { host: '127.0.0.1', port: ports.agent },
-        frontendGrpc: { host: '127.0.0.1', port: ports.frontend },
-      },
-    });
+    const second = await serverWhere(first);
     await expect(during).rejects.toMatchObject({
       code: 'PROTO_ERR_DIAL_FAILED',
       reason: 'no-agent',

@@ -8,18 +8,11 @@
  * store lost to a conflict, it asks the API server. Creates and writes go to the API server.
  * Objects read from the cache are shared: callers must not change them.
  */
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 
 import { ADDON_GROUP, type ManagedClusterAddOn } from '../../api/index.ts';
-import { startInformer } from '../../kube/index.ts';
+import { startReadThroughCache } from '../../kube/index.ts';
 import { kubeAddOnStore, type AddOnStore } from './addon-store.ts';
-
-const PATH = `/apis/${ADDON_GROUP}/v1alpha1/managedclusteraddons`;
 
 /** A running cache; `stop()` is idempotent. */
 export interface AddOnCache {
@@ -39,45 +32,31 @@ export function startAddOnCache(
   } = {},
 ): AddOnCache {
   const live = options.live ?? kubeAddOnStore(hub);
-  const api = hub.makeApiClient(CustomObjectsApi);
-  /** `namespace/name` whose next read must be live. */
-  const stale = new Set<string>();
-  let isSynced = false;
-  const informer = startInformer<KubernetesObject>({
-    kubeConfig: hub,
-    path: PATH,
-    list: async () =>
-      (await api.listClusterCustomObject({
-        group: ADDON_GROUP,
-        version: 'v1alpha1',
-        plural: 'managedclusteraddons',
-      })) as KubernetesListObject<KubernetesObject>,
-    onChange: () => undefined,
-    ...(options.onError === undefined ? {} : { onError: options.onError }),
-    ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
-  });
-  const synced = informer.synced.then(() => {
-    isSynced = true;
-  });
+  const cache = startReadThroughCache<KubernetesObject>(
+    hub,
+    { group: ADDON_GROUP, version: 'v1alpha1', plural: 'managedclusteraddons' },
+    {
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+      ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
+    },
+  );
   const store: AddOnStore = {
     ensureClusterManagementAddOn: (addon) => live.ensureClusterManagementAddOn(addon),
     async getManagedClusterAddOn(cluster, name) {
-      if (isSynced && !stale.delete(`${cluster}/${name}`)) {
-        const cached = informer.get(name, cluster) as ManagedClusterAddOn | undefined;
-        if (cached !== undefined) return cached;
-      }
-      return live.getManagedClusterAddOn(cluster, name);
+      return (await cache.read(
+        name,
+        cluster,
+        async () =>
+          (await live.getManagedClusterAddOn(cluster, name)) as unknown as
+            KubernetesObject | undefined,
+      )) as unknown as ManagedClusterAddOn | undefined;
     },
     createManagedClusterAddOn: (addon) => live.createManagedClusterAddOn(addon),
     async replaceManagedClusterAddOnStatus(addon) {
       const written = await live.replaceManagedClusterAddOnStatus(addon);
-      if (!written) stale.add(`${addon.metadata?.namespace ?? ''}/${addon.metadata?.name ?? ''}`);
+      if (!written) cache.invalidate(addon.metadata?.name ?? '', addon.metadata?.namespace);
       return written;
     },
   };
-  return {
-    synced,
-    store,
-    stop: () => informer.stop(),
-  };
+  return { synced: cache.synced, store, stop: () => cache.stop() };
 }

@@ -4,7 +4,6 @@
  */
 import {
   CoreV1Api,
-  CustomObjectsApi,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
@@ -17,6 +16,7 @@ import {
   createKeyQueue,
   DEFAULT_AGENT_POLL_MS,
   DEFAULT_QUEUE_WORKERS,
+  startCustomInformer,
   startInformer,
   type AgentPresence,
   type RunningInformer,
@@ -91,7 +91,6 @@ export function createManagedServiceAccountController(
   options: ManagedServiceAccountControllerOptions,
 ): ManagedServiceAccountController {
   const onError = options.onError ?? (() => undefined);
-  const objects = options.hub.makeApiClient(CustomObjectsApi);
   const marks = new Map<string, string>();
   const spokeWatches = new Map<string, RunningInformer<KubernetesObject>>();
   let accounts: RunningInformer<KubernetesObject> | undefined;
@@ -204,18 +203,14 @@ export function createManagedServiceAccountController(
     start() {
       if (isStarted || isStopped) return;
       isStarted = true;
-      accounts = startInformer<KubernetesObject>({
-        kubeConfig: options.hub,
-        path: `/apis/${AUTHENTICATION_GROUP}/${MSA_VERSION}/managedserviceaccounts`,
-        list: async () =>
-          (await objects.listClusterCustomObject({
-            group: AUTHENTICATION_GROUP,
-            version: MSA_VERSION,
-            plural: 'managedserviceaccounts',
-          })) as KubernetesListObject<KubernetesObject>,
-        onChange: onAccount,
-        onError: (err) => onError(undefined, err),
-      });
+      accounts = startCustomInformer<KubernetesObject>(
+        options.hub,
+        { group: AUTHENTICATION_GROUP, version: MSA_VERSION, plural: 'managedserviceaccounts' },
+        {
+          onChange: onAccount,
+          onError: (err) => onError(undefined, err),
+        },
+      );
       pollAgents();
       timers = [
         setInterval(resync, options.resyncIntervalMs ?? DEFAULT_MSA_RESYNC_MS),

@@ -3,12 +3,7 @@
  * by the hub to their cluster through the tunnel (OCM runs a work agent on the spoke; here the
  * spoke runs only our agent), as the hub controllers' identity.
  */
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 
 import { CLUSTER_GROUP, WORK_GROUP } from '../../api/index.ts';
 import {
@@ -16,7 +11,7 @@ import {
   isClusterConnected,
   createKeyQueue,
   DEFAULT_AGENT_POLL_MS,
-  startInformer,
+  startCustomInformer,
   type AgentPresence,
   type RunningInformer,
 } from '../../kube/index.ts';
@@ -95,7 +90,6 @@ export function createManifestWorkController(
 ): ManifestWorkController {
   const onError = options.onError ?? (() => undefined);
   const hubUrl = options.hubServerUrl ?? options.hub.getCurrentCluster()?.server ?? '';
-  const objects = options.hub.makeApiClient(CustomObjectsApi);
   const sessions = new Map<string, SpokeSession>();
   const failures = new Map<string, number>();
   const generations = new Map<string, string>();
@@ -222,30 +216,22 @@ export function createManifestWorkController(
       if (isStarted || isStopped) return;
       isStarted = true;
       connected = connectedClusters(options.server);
-      clusters = startInformer<KubernetesObject>({
-        kubeConfig: options.hub,
-        path: `/apis/${CLUSTER_GROUP}/v1/managedclusters`,
-        list: async () =>
-          (await objects.listClusterCustomObject({
-            group: CLUSTER_GROUP,
-            version: 'v1',
-            plural: 'managedclusters',
-          })) as KubernetesListObject<KubernetesObject>,
-        onChange: onCluster,
-        onError: (err) => onError(undefined, err),
-      });
-      works = startInformer<KubernetesObject>({
-        kubeConfig: options.hub,
-        path: `/apis/${WORK_GROUP}/v1/manifestworks`,
-        list: async () =>
-          (await objects.listClusterCustomObject({
-            group: WORK_GROUP,
-            version: 'v1',
-            plural: 'manifestworks',
-          })) as KubernetesListObject<KubernetesObject>,
-        onChange: onWork,
-        onError: (err) => onError(undefined, err),
-      });
+      clusters = startCustomInformer<KubernetesObject>(
+        options.hub,
+        { group: CLUSTER_GROUP, version: 'v1', plural: 'managedclusters' },
+        {
+          onChange: onCluster,
+          onError: (err) => onError(undefined, err),
+        },
+      );
+      works = startCustomInformer<KubernetesObject>(
+        options.hub,
+        { group: WORK_GROUP, version: 'v1', plural: 'manifestworks' },
+        {
+          onChange: onWork,
+          onError: (err) => onError(undefined, err),
+        },
+      );
       synced = Promise.all([clusters.synced, works.synced]).then(() => undefined);
       ensurePolicy();
       void synced.then(requeueAll);
