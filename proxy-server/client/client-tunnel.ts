@@ -12,7 +12,12 @@ export interface ClientTls {
 export interface TunnelDialOptions {
   /** Cancels a pending dial, or resets the open stream with code 'canceled'. */
   signal?: AbortSignal;
-  /** Fails the dial with reason 'timeout' when the agent has not answered in time. Default 30 s. */
+  /**
+   * Fails the dial with reason 'timeout' when the agent has not answered in time. Default 30 s.
+   * Over gRPC it also bounds the wait for the proxy-server while the channel (re)connects (a
+   * restarted server is found again within seconds); over WebSocket opening the connection has
+   * its own 10 s deadline.
+   */
   timeoutMs?: number;
 }
 
