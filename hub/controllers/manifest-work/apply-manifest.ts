@@ -22,7 +22,12 @@ import { isOrphaned } from './delete-plan.ts';
 import { isWorkError, WorkError } from './errors.ts';
 import { checkExecutor, executorVerbs } from './executor-check.ts';
 import { ignoreFieldsBody } from './ignore-fields.ts';
-import { findManifestConfig, splitApiVersion, type ResourceRef } from './resource-ref.ts';
+import {
+  findManifestConfig,
+  identityKey,
+  splitApiVersion,
+  type ResourceRef,
+} from './resource-ref.ts';
 import type { ResolvedKind, SpokeApi } from './spoke-client.ts';
 import { statusFeedback } from './status-feedback.ts';
 import type { ManifestOutcome, ResourceMeta } from './work-status.ts';
@@ -45,6 +50,12 @@ export interface ApplyContext {
   readonly executor?: ManifestWorkSpec['executor'] | undefined;
   /** `spec.deleteOption`: an object it orphans needs no `delete` permission. */
   readonly deleteOption?: ManifestWorkSpec['deleteOption'] | undefined;
+  /**
+   * The objects the AppliedManifestWork records (`identityKey`s): an `Update` manifest whose
+   * object is not among them is most likely new, so it is created first and read only when it
+   * turns out to exist (409), one request instead of two.
+   */
+  readonly recorded?: ReadonlySet<string>;
 }
 
 /** The result for one manifest. */
@@ -149,6 +160,19 @@ async function applyWithStrategy(
       return write(ctx.client, ref, decideCreateOnly(live, required, ctx.owner), live);
     }
     default: {
+      if (ctx.recorded !== undefined && !ctx.recorded.has(identityKey(ref))) {
+        try {
+          return await write(
+            ctx.client,
+            ref,
+            decideUpdate(undefined, required, ctx.owner),
+            undefined,
+          );
+        } catch (err: unknown) {
+          // It is there already (made by someone else, or recorded elsewhere): read and merge.
+          if (!(err instanceof WorkError && err.status === 409)) throw err;
+        }
+      }
       for (let attempt = 1; ; attempt++) {
         const live = await ctx.client.get(ref);
         try {

@@ -8,6 +8,7 @@ import type { KeyResult } from '../../kube/index.ts';
 import { appliedWorkName } from './applied-work.ts';
 import type { ReconcileContext } from './reconcile-context.ts';
 import { NOT_CONNECTED_MESSAGE, reconcileWork } from './reconcile-work.ts';
+import { identityKey } from './resource-ref.ts';
 import { ClusterWatches } from './spoke-watches.ts';
 import { FakeSpoke, FakeWorkStore } from './testing/fake-spoke.ts';
 
@@ -141,6 +142,35 @@ describe('reconcileWork', () => {
     await f.reconcile();
     expect(f.spoke.verbs).toEqual([]);
     expect(f.store.writes).toEqual([]);
+    f.teardown();
+  });
+
+  it('creates a new object without reading it first, reads what it applied before, merges what was there already', async () => {
+    const f = setup({ workload: { manifests: [cm('b'), cm('pre', { a: '2' })] } });
+    // Made on the spoke by someone else before the work: the create finds it, then it is merged.
+    f.spoke.objects.set(identityKey(cmRef('pre')), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'pre', namespace: 'ns', uid: 'uid-pre', resourceVersion: '1' },
+      data: { a: '1', theirs: 'x' },
+    });
+    expect(await f.reconcile()).toEqual({});
+    const configMapReads = () => f.spoke.reads.filter((r) => r.includes('/configmaps/'));
+    expect(configMapReads()).toEqual(['get /configmaps/ns/pre']);
+    expect(f.spoke.verbs.filter((v) => v.includes('/configmaps/'))).toEqual([
+      'create /configmaps/ns/b',
+      'create /configmaps/ns/pre',
+      'replace /configmaps/ns/pre',
+    ]);
+    expect(f.spoke.object(cmRef('pre'))?.data).toEqual({ a: '2', theirs: 'x' });
+    expect(f.condition('Applied')).toMatchObject({ status: 'True' });
+
+    // Both are recorded now: the next pass reads them to compare, and writes nothing.
+    f.spoke.reads.length = 0;
+    f.spoke.verbs.length = 0;
+    await f.reconcile();
+    expect(configMapReads().sort()).toEqual(['get /configmaps/ns/b', 'get /configmaps/ns/pre']);
+    expect(f.spoke.verbs).toEqual([]);
     f.teardown();
   });
 

@@ -169,6 +169,7 @@ async function applyWork(ctx: ReconcileContext, work: ManifestWork): Promise<Key
   const crdGroups = new Set<string>();
   const results: ManifestResult[] = new Array<ManifestResult>(manifests.length);
   const previous = work.status?.resourceStatus?.manifests ?? [];
+  const recorded = new Set((applied.status?.appliedResources ?? []).map((r) => identityKey(r)));
   for (const ordinal of applyOrder(manifests)) {
     const result = await applyManifest(
       {
@@ -178,6 +179,7 @@ async function applyWork(ctx: ReconcileContext, work: ManifestWork): Promise<Key
         crdGroups,
         executor: work.spec?.executor,
         deleteOption: work.spec?.deleteOption,
+        recorded,
       },
       manifests[ordinal] ?? {},
       ordinal,

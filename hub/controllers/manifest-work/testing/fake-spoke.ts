@@ -25,6 +25,8 @@ function meta(object: JsonObject): JsonObject {
 export class FakeSpoke implements SpokeApi {
   readonly objects = new Map<string, JsonObject>();
   readonly verbs: string[] = [];
+  /** Every `get`, as `get <identityKey>` (writes are in `verbs`). */
+  readonly reads: string[] = [];
   isDown = false;
   /** Answers SubjectAccessReviews (default: allowed); `reviews` records `verb identity` asked. */
   allow: (spec: JsonObject) => boolean = () => true;
@@ -67,6 +69,7 @@ export class FakeSpoke implements SpokeApi {
 
   async get(ref: ResourceRef): Promise<JsonObject | undefined> {
     this.#check('get', ref);
+    this.reads.push(`get ${identityKey(ref)}`);
     const found = this.objects.get(identityKey(ref));
     return found === undefined ? undefined : structuredClone(found);
   }
