@@ -157,6 +157,8 @@ describe('reconcileWork', () => {
     expect(await f.reconcile()).toEqual({});
     const configMapReads = () => f.spoke.reads.filter((r) => r.includes('/configmaps/'));
     expect(configMapReads()).toEqual(['get /configmaps/ns/pre']);
+    // A work never reconciled creates its AppliedManifestWork without looking first.
+    expect(f.spoke.reads.filter((r) => r.includes('appliedmanifestworks'))).toEqual([]);
     expect(f.spoke.verbs.filter((v) => v.includes('/configmaps/'))).toEqual([
       'create /configmaps/ns/b',
       'create /configmaps/ns/pre',

@@ -100,7 +100,10 @@ async function deleteIfExpired(
   return true;
 }
 
-/** The AppliedManifestWork of `work`, created when missing. */
+/**
+ * The AppliedManifestWork of `work`, created when missing. A work that has no status yet (never
+ * reconciled) most likely has none: it is created at once and read only if it exists (409).
+ */
 async function ensureAppliedWork(
   client: SpokeApi,
   ctx: ReconcileContext,
@@ -109,8 +112,11 @@ async function ensureAppliedWork(
 ): Promise<AppliedManifestWork> {
   const workName = work.metadata?.name ?? '';
   const ref = { ...APPLIED_WORK_GVR, name: appliedWorkName(ctx.hubHash, workName) };
-  const existing = await client.get(ref);
-  if (existing !== undefined) return existing as AppliedManifestWork;
+  const isNew = (work.status?.conditions ?? []).length === 0;
+  if (!isNew) {
+    const existing = await client.get(ref);
+    if (existing !== undefined) return existing as AppliedManifestWork;
+  }
   try {
     return (await client.create(
       ref,
