@@ -72,7 +72,7 @@ function setup() {
 }
 
 describe('ClusterWatches', () => {
-  it('watches each GVR once from a listed resourceVersion and requeues the owners after the list', async () => {
+  it('watches each GVR once: from the object it tracks, else from a listed resourceVersion, then requeues the owners', async () => {
     const f = setup();
     f.watches.track('ns1/w1', [
       { gvr: CONFIGMAPS, namespace: 'ns', name: 'a', resourceVersion: '5' },
@@ -86,14 +86,26 @@ describe('ClusterWatches', () => {
       '/v1/configmaps in ns name=a',
       'apps/v1/deployments in ns name=d',
     ]);
-    expect(f.live()[0]?.gvr).toEqual({ ...CONFIGMAPS, namespace: 'ns' });
-    expect(f.live()[0]?.query).toMatchObject({
+    const [configMaps, deployments] = ['configmaps', 'deployments'].map((r) =>
+      f.live().find((w) => w.gvr.resource === r),
+    );
+    // The ConfigMap was just written at 5: its watch starts there, no list, no requeue.
+    expect(configMaps?.gvr).toEqual({ ...CONFIGMAPS, namespace: 'ns' });
+    expect(configMaps?.query).toMatchObject({
       allowWatchBookmarks: 'true',
-      resourceVersion: '101',
+      resourceVersion: '5',
       fieldSelector: 'metadata.name=a',
     });
-    expect(f.spoke.listQueries[0]).toEqual({ limit: '1', fieldSelector: 'metadata.name=a' });
-    expect(f.changes).toEqual(expect.arrayContaining([['ns1/w1', 'ns1/w2'], ['ns1/w2']]));
+    // The Deployment's resourceVersion is not known: list, start there, requeue its owner.
+    expect(f.spoke.listQueries).toEqual([{ limit: '1', fieldSelector: 'metadata.name=d' }]);
+    expect(deployments?.query).toMatchObject({ resourceVersion: '101' });
+    expect(f.changes).toEqual([['ns1/w2']]);
+    // Too old later (410): then it lists, whatever the object's resourceVersion was.
+    configMaps?.emit({ type: 'ERROR', object: { code: 410 } });
+    await expect.poll(() => f.spoke.lists()).toBe(2);
+    await expect
+      .poll(() => f.live().find((w) => w.gvr.resource === 'configmaps')?.query.resourceVersion)
+      .toBe('102');
     f.watches.stop();
   });
 
@@ -147,7 +159,7 @@ describe('ClusterWatches', () => {
     expect(widened?.query.fieldSelector).toBeUndefined();
     expect(widened?.query.resourceVersion).toBe('101');
     expect(f.watches.watched()).toContain('/v1/namespaces');
-    expect(f.spoke.lists()).toBe(3); // no new list: it resumed
+    expect(f.spoke.lists()).toBe(2); // no new list: it resumed
     widened?.emit({
       type: 'MODIFIED',
       object: { metadata: { name: 'team-c', resourceVersion: '170' } },

@@ -214,6 +214,11 @@ export class ClusterWatches {
       watch.selectedName === undefined
         ? {}
         : { fieldSelector: `metadata.name=${watch.selectedName}` };
+    // A new watch of one object starts where the controller last saw it (its own write): nothing
+    // after that is missed, so neither a list nor a requeue is needed.
+    const [state] = generation === 1 && only !== undefined ? watch.objects.values() : [];
+    if (watch.resourceVersion === undefined && state?.resourceVersion !== undefined)
+      watch.resourceVersion = state.resourceVersion;
     void (async () => {
       if (watch.resourceVersion === undefined) {
         // Start from now; whatever happened before may have been missed: requeue the owners.
