@@ -28,6 +28,8 @@ import { MSA_INSTALL_NAMESPACE, MSA_LABEL } from './token-rotation.ts';
 
 /** Default period of the full resync (a backstop: e.g. a hub Secret deleted by hand), ms. */
 export const DEFAULT_MSA_RESYNC_MS = 60_000;
+/** Orphan sweeps (one list each) of clusters without accounts run at most this many at once. */
+export const SWEEP_CONCURRENCY = 8;
 
 /** Options of {@link createManagedServiceAccountController}. */
 export interface ManagedServiceAccountControllerOptions {
@@ -76,7 +78,8 @@ export interface ManagedServiceAccountControllerOptions {
  * hand is made again and re-issued within seconds), at its rotation point and every
  * `resyncIntervalMs`. When an agent connects, the spoke's labelled ServiceAccounts are listed:
  * those without an account on the hub are deleted (the orphan sweep, at start-up and after
- * every outage). A second `start()` is a no-op; `stop()` (idempotent) ends the informers,
+ * every outage). Only clusters with at least one account are watched; for the others that list
+ * is all (at most {@link SWEEP_CONCURRENCY} at once). A second `start()` is a no-op; `stop()` (idempotent) ends the informers,
  * spoke watches and timers and resolves once reconciles in flight have settled. Concurrency:
  * reconciles of one account never overlap (requests coalesce); up to `workers` run in parallel.
  */
@@ -147,6 +150,8 @@ export function createManagedServiceAccountController(
     if (mark === undefined) marks.delete(key);
     else marks.set(key, mark);
     queue.add(key);
+    // Its cluster's first account starts the spoke watch; its last one ends it.
+    followAccounts(namespace);
   };
 
   /** The labelled ServiceAccounts of a connected cluster: its first list is the sweep. */
@@ -180,16 +185,62 @@ export function createManagedServiceAccountController(
     void watch?.stop();
   };
 
+  /**
+   * A cluster without accounts is not watched (a thousand idle watches through the tunnels
+   * cost the hub more than the feature): its labelled ServiceAccounts are listed once when its
+   * agents connect, and those left behind by accounts deleted meanwhile are swept. At most
+   * {@link SWEEP_CONCURRENCY} such lists run at once.
+   */
+  const sweeps: string[] = [];
+  let sweeping = 0;
+  const sweepNext = (): void => {
+    while (sweeping < SWEEP_CONCURRENCY && sweeps.length > 0) {
+      const cluster = sweeps.shift() as string;
+      if (isStopped || !connected.has(cluster) || spokeWatches.has(cluster)) continue;
+      sweeping++;
+      const core = options.spokeKubeConfig(cluster).makeApiClient(CoreV1Api);
+      core
+        .listNamespacedServiceAccount({
+          namespace: MSA_INSTALL_NAMESPACE,
+          labelSelector: `${MSA_LABEL}=true`,
+        })
+        .then(
+          (list) => {
+            for (const account of list.items) {
+              const name = account.metadata?.name;
+              if (name !== undefined) queue.add(`${cluster}/${name}`);
+            }
+          },
+          (err: unknown) =>
+            onError(undefined, new Error(`ServiceAccount sweep on ${cluster}`, { cause: err })),
+        )
+        .finally(() => {
+          sweeping--;
+          sweepNext();
+        });
+    }
+  };
+
+  /** Watches the connected clusters that have accounts; the others are swept once. */
+  const followAccounts = (cluster: string): void => {
+    if (!connected.has(cluster)) return;
+    if (accountsIn(cluster).length > 0) watchSpoke(cluster);
+    else unwatchSpoke(cluster);
+  };
+
   const pollAgents = (): void => {
     if (isStopped) return;
     const next = connectedClusters(options.server);
-    for (const name of next) {
-      if (connected.has(name)) continue;
-      watchSpoke(name);
-      for (const key of accountsIn(name)) queue.add(key);
-    }
     for (const name of connected) if (!next.has(name)) unwatchSpoke(name);
+    const joined = [...next].filter((name) => !connected.has(name));
     connected = next;
+    for (const name of joined) {
+      const keys = accountsIn(name);
+      if (keys.length > 0) watchSpoke(name);
+      else sweeps.push(name);
+      for (const key of keys) queue.add(key);
+    }
+    sweepNext();
   };
 
   const resync = (): void => {
