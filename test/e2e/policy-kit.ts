@@ -2,11 +2,12 @@
 // and one on spoke2, in a ManagedClusterSet that the Placement `both` selects; the cluster-set,
 // placement and policy propagator controllers on the hub for the whole file; per test, a tunnel
 // rig with an agent (and the agent API) for each cluster, the policy evaluator and optionally the
-// policy add-ons. Helpers read replicas and roots and wait for a cluster's or the root's status.
+// policy add-ons. Helpers write Policies and PlacementBindings, read replicas, roots and
+// PolicySets, and wait for a cluster's or the root's status (or anything else, with `until`).
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, inject, onTestFinished } from 'vitest';
 
-import { POLICY_GROUP, type Policy } from '../../hub/api/index.ts';
+import { POLICY_GROUP, type Policy, type PolicySet } from '../../hub/api/index.ts';
 import { createClusterSetController } from '../../hub/controllers/cluster-set/index.ts';
 import { createPlacementController } from '../../hub/controllers/placement/index.ts';
 import {
@@ -29,12 +30,13 @@ import {
 } from './controller-rig.ts';
 
 export const POLICIES = { group: POLICY_GROUP, version: 'v1', plural: 'policies' };
+export const POLICY_SETS = { group: POLICY_GROUP, version: 'v1beta1', plural: 'policysets' };
 export const CONFIG_POLICIES = {
   group: POLICY_GROUP,
   version: 'v1',
   plural: 'configurationpolicies',
 };
-/** The Placement (in the fleet's namespace) that every binding of `policyYaml` names. */
+/** The Placement (in the fleet's namespace) that every binding of the fleet names. */
 export const PLACEMENT = 'both';
 
 export type Kubectl = (args: string[], input?: string) => Promise<KubectlResult>;
@@ -62,8 +64,13 @@ export interface PolicyFleet {
   apply(yaml: string, run?: Kubectl): Promise<void>;
   /** A Policy with ConfigurationPolicy templates and its binding to the Placement. */
   policyYaml(name: string, action: string, templates: string): string;
+  /** The Policy of `policyYaml` alone, for a PolicySet (and its binding) to place. */
+  unboundPolicyYaml(name: string, action: string, templates: string): string;
+  /** A PlacementBinding named `name` of the Placement to the Policy or PolicySet `name`. */
+  bindingYaml(name: string, kind: 'Policy' | 'PolicySet'): string;
   replica(cluster: FleetCluster, name: string): Promise<Policy | undefined>;
   root(name: string): Promise<Policy | undefined>;
+  policySet(name: string): Promise<PolicySet | undefined>;
   /** The replica once `check` holds for its first template's newest message (and itself). */
   replicaWhere(
     cluster: FleetCluster,
@@ -97,6 +104,30 @@ export function everyClusterReported(root: Policy): boolean {
   const status = root.status?.status ?? [];
   return status.length === 2 && status.every((s) => s.compliant !== undefined);
 }
+
+/**
+ * Polls `read` until `check` holds and returns what it read; the failure shows the last value
+ * read, or what `shown` picks from it (a Policy's status, say).
+ */
+export async function until<T>(
+  what: string,
+  read: () => Promise<T | undefined>,
+  check: (value: T) => boolean,
+  timeoutMs = 20_000,
+  shown: (value: T | undefined) => unknown = (value) => value,
+): Promise<T> {
+  let last: T | undefined;
+  const found = async () => {
+    last = await read();
+    return last !== undefined && check(last) ? last : undefined;
+  };
+  return eventually(what, found, timeoutMs, 100).catch((err: unknown) => {
+    throw new Error(`${String(err)}; last: ${JSON.stringify(shown(last))}`);
+  });
+}
+
+/** What a failed wait for a Policy shows: its status, without the metadata. */
+const statusOf = (policy: Policy | undefined): unknown => policy?.status;
 
 /**
  * Registers the file's `beforeAll` (spoke grants, hub controllers, the fleet's cluster objects,
@@ -138,29 +169,44 @@ export function policyFleet(prefix: string): PolicyFleet {
     expect(res.code).toBe(0);
   }
 
-  async function get(ns: string, name: string): Promise<Policy | undefined> {
+  async function get<T = Policy>(
+    ns: string,
+    name: string,
+    resource: typeof POLICIES | typeof POLICY_SETS = POLICIES,
+  ): Promise<T | undefined> {
     return (await objects
-      .getNamespacedCustomObject({ ...POLICIES, namespace: ns, name })
-      .catch(() => undefined)) as Policy | undefined;
+      .getNamespacedCustomObject({ ...resource, namespace: ns, name })
+      .catch(() => undefined)) as T | undefined;
   }
 
-  /** Polls `read` until `check` holds; the last status read is in the failure. */
-  async function until(
-    what: string,
-    read: () => Promise<Policy | undefined>,
-    check: (policy: Policy) => boolean,
-    timeoutMs: number,
-  ): Promise<Policy> {
-    let last: unknown;
-    const found = async () => {
-      const policy = await read();
-      last = policy?.status;
-      return policy !== undefined && check(policy) ? policy : undefined;
-    };
-    return eventually(what, found, timeoutMs, 100).catch((err: unknown) => {
-      throw new Error(`${String(err)}; last status: ${JSON.stringify(last)}`);
-    });
-  }
+  const unboundPolicyYaml = (name: string, action: string, templates: string) =>
+    `apiVersion: policy.open-cluster-management.io/v1
+kind: Policy
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+  annotations:
+    policy.open-cluster-management.io/standards: NIST SP 800-53
+spec:
+  remediationAction: ${action}
+  disabled: false
+  policy-templates:
+${templates}`;
+  const bindingYaml = (name: string, kind: 'Policy' | 'PolicySet') =>
+    `apiVersion: policy.open-cluster-management.io/v1
+kind: PlacementBinding
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+placementRef:
+  apiGroup: cluster.open-cluster-management.io
+  kind: Placement
+  name: ${PLACEMENT}
+subjects:
+  - apiGroup: policy.open-cluster-management.io
+    kind: ${kind}
+    name: ${name}
+`;
 
   beforeAll(async () => {
     for (const c of clusters) grants.push(await grantSpoke(c.spoke, c.name));
@@ -173,6 +219,7 @@ export function policyFleet(prefix: string): PolicyFleet {
     hubControllers.push(
       createClusterSetController({ hub, onError }),
       createPlacementController({ hub, onError }),
+      // Installs the Policy admission policy too, as `spokelink init` does for a real hub.
       createPolicyPropagator({ hub, onError }),
     );
     for (const c of hubControllers) c.start();
@@ -266,35 +313,13 @@ spec:
     hub,
     onHub,
     apply,
-    policyYaml: (name, action, templates) => `apiVersion: policy.open-cluster-management.io/v1
-kind: Policy
-metadata:
-  name: ${name}
-  namespace: ${namespace}
-  annotations:
-    policy.open-cluster-management.io/standards: NIST SP 800-53
-spec:
-  remediationAction: ${action}
-  disabled: false
-  policy-templates:
-${templates}
----
-apiVersion: policy.open-cluster-management.io/v1
-kind: PlacementBinding
-metadata:
-  name: ${name}
-  namespace: ${namespace}
-placementRef:
-  apiGroup: cluster.open-cluster-management.io
-  kind: Placement
-  name: ${PLACEMENT}
-subjects:
-  - apiGroup: policy.open-cluster-management.io
-    kind: Policy
-    name: ${name}
-`,
+    policyYaml: (name, action, templates) =>
+      `${unboundPolicyYaml(name, action, templates)}\n---\n${bindingYaml(name, 'Policy')}`,
+    unboundPolicyYaml,
+    bindingYaml,
     replica: (c, name) => get(c.name, `${namespace}.${name}`),
     root: (name) => get(namespace, name),
+    policySet: (name) => get<PolicySet>(namespace, name, POLICY_SETS),
     replicaWhere: (c, name, what, check, timeoutMs = 10_000) =>
       until(
         `${name} on ${c.spokeName}: ${what}`,
@@ -304,9 +329,10 @@ subjects:
           return message !== undefined && check(message, policy);
         },
         timeoutMs,
+        statusOf,
       ),
     rootWhere: (name, what, check) =>
-      until(`the root ${name}: ${what}`, () => get(namespace, name), check, 20_000),
+      until(`the root ${name}: ${what}`, () => get(namespace, name), check, 20_000, statusOf),
     async startEvaluation(options = {}) {
       if (grants.length !== clusters.length) throw new Error('beforeAll did not prepare spokes');
       const rig = await controllerRig(
