@@ -234,3 +234,46 @@ export function clusterTriggers(
     ...(options.onError === undefined ? {} : { onError: options.onError }),
   };
 }
+
+/** How soon a cluster whose probe found it unreachable while its agent is connected is probed again, ms. */
+export const UNREACHED_RETRY_MS = 5_000;
+
+/**
+ * A reconciler that also reconciles a cluster again `retryMs` after a pass asked for it
+ * (`retrySoon(name)`): a probe that failed while the cluster's agent is connected (e.g. timed out
+ * in the burst of a thousand agents connecting at once) is tried again in seconds rather than at
+ * the next resync, a minute later. One pending retry per cluster; `stop()` clears them.
+ */
+export function withSoonRetries(
+  create: (retrySoon: (name: string) => void) => ClusterReconciler,
+  options: {
+    readonly retryMs?: number;
+    /** A retried pass failed (the reconciler's own triggers report theirs). */
+    readonly onError?: (name: string, err: unknown) => void;
+  } = {},
+): ClusterReconciler {
+  const retryMs = options.retryMs ?? UNREACHED_RETRY_MS;
+  const timers = new Map<string, NodeJS.Timeout>();
+  let isStopped = false;
+  // Called from passes only, so after `inner` below is set.
+  const retrySoon = (name: string): void => {
+    if (isStopped || timers.has(name)) return;
+    const timer = setTimeout(() => {
+      timers.delete(name);
+      if (!isStopped) inner.reconcile(name).catch((err: unknown) => options.onError?.(name, err));
+    }, retryMs);
+    timer.unref();
+    timers.set(name, timer);
+  };
+  const inner = create(retrySoon);
+  return {
+    start: () => inner.start(),
+    async stop() {
+      isStopped = true;
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+      await inner.stop();
+    },
+    reconcile: (name) => inner.reconcile(name),
+  };
+}

@@ -7,6 +7,8 @@ export {
   connectedClusters,
   createClusterReconciler,
   isClusterConnected,
+  UNREACHED_RETRY_MS,
+  withSoonRetries,
   type AgentPresence,
   type ClusterReconciler,
   type ClusterReconcilerOptions,

@@ -14,6 +14,8 @@ import {
   type ClusterReconciler,
   type ClusterTriggerOptions,
   type ManagedClusterStore,
+  UNREACHED_RETRY_MS,
+  withSoonRetries,
 } from '../../kube/index.ts';
 import {
   clusterManagementAddOn,
@@ -84,6 +86,11 @@ export interface AddOnControllerOptions extends ClusterTriggerOptions {
   readonly spokeKubeConfig: (cluster: string) => KubeConfig;
   /** Timeout of the agent API probe; default 3 s. */
   readonly probeTimeoutMs?: number;
+  /**
+   * A connected cluster whose add-on is not Available is reconciled again after this long;
+   * default {@link UNREACHED_RETRY_MS}.
+   */
+  readonly unreachedRetryMs?: number;
   /** Seams for unit tests. */
   readonly clusters?: ManagedClusterStore;
   readonly addons?: AddOnStore;
@@ -143,6 +150,8 @@ export function createAddOnController(options: AddOnControllerOptions): AddOnCon
     return owner;
   };
 
+  let retrySoon: (name: string) => void = () => undefined;
+
   /** Resolves true on a write conflict: run again with a fresh read. */
   const reconcileOnce = async (name: string): Promise<boolean> => {
     const cluster = await clusters.get(name);
@@ -161,6 +170,10 @@ export function createAddOnController(options: AddOnControllerOptions): AddOnCon
     const observed =
       observation.connected && !isConnected(name) ? { accepted, connected: false } : observation;
     const status = decideAddOnStatus(addon, cma, observed, now(), definition);
+    // Connected, yet not Available (e.g. the probe timed out while a thousand agents connected):
+    // look again in seconds, not at the resync a minute later.
+    const available = status.conditions?.find((c) => c.type === 'Available');
+    if (observed.connected && available?.status !== 'True') retrySoon(name);
     if (!isDeepStrictEqual(status, addon.status ?? {})) {
       if (!(await addons.replaceManagedClusterAddOnStatus({ ...addon, status }))) return true;
     }
@@ -170,17 +183,26 @@ export function createAddOnController(options: AddOnControllerOptions): AddOnCon
     return false;
   };
 
-  return createClusterReconciler({
-    reconcileOnce,
-    listClusters: async () => {
-      await ensureOwner();
-      return (await clusters.list()).flatMap((c) =>
-        c.metadata?.name === undefined ? [] : [c.metadata.name],
-      );
+  return withSoonRetries(
+    (soon) => {
+      retrySoon = soon;
+      return createClusterReconciler({
+        reconcileOnce,
+        listClusters: async () => {
+          await ensureOwner();
+          return (await clusters.list()).flatMap((c) =>
+            c.metadata?.name === undefined ? [] : [c.metadata.name],
+          );
+        },
+        ...clusterTriggers(options.hub, options.server, {
+          ...options,
+          intervalMs: options.intervalMs ?? DEFAULT_ADDON_RESYNC_MS,
+        }),
+      });
     },
-    ...clusterTriggers(options.hub, options.server, {
-      ...options,
-      intervalMs: options.intervalMs ?? DEFAULT_ADDON_RESYNC_MS,
-    }),
-  });
+    {
+      retryMs: options.unreachedRetryMs ?? UNREACHED_RETRY_MS,
+      onError: (name, err) => options.onError?.(name, err),
+    },
+  );
 }

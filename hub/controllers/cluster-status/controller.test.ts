@@ -12,7 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createClusterStatusController } from './controller.ts';
 import type { SpokeProbe } from './status-decision.ts';
 
-function fixture(accepted: boolean) {
+function fixture(accepted: boolean, unreachedRetryMs = 3_600_000) {
   let cluster: ManagedCluster = {
     apiVersion: 'cluster.open-cluster-management.io/v1',
     kind: 'ManagedCluster',
@@ -64,6 +64,7 @@ function fixture(accepted: boolean) {
     },
     now: () => clock,
     intervalMs: 3_600_000,
+    unreachedRetryMs,
     watch: (onChange) => {
       notify = onChange;
       return { stop: async () => undefined };
@@ -149,6 +150,27 @@ describe('cluster status reconcile', () => {
     f.tick(1_000);
     await f.controller.reconcile('c1');
     expect(f.probes).toEqual(['full', 'light', 'light', 'full', 'full']);
+  });
+
+  it('probes a connected cluster that did not answer again within seconds, without a trigger', async () => {
+    const f = fixture(true, 50);
+    f.agents.push({ cluster: 'c1' });
+    f.controller.start();
+    try {
+      f.setProbe({ reached: false, error: 'timeout' });
+      await f.controller.reconcile('c1');
+      expect(condition(f.cluster, T.Available)?.status).toBe('Unknown');
+      // The spoke answers now: the retry, not a resync (an hour away here), finds it ready.
+      f.setProbe({ reached: true, readyz: 200, kubernetesVersion: 'v1', kubeSystemUid: 'u' });
+      await expect
+        .poll(() => condition(f.cluster, T.Available)?.status, { timeout: 3_000 })
+        .toBe('True');
+      const probes = f.probes.length;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(f.probes.length).toBe(probes); // ready: no more retries
+    } finally {
+      await f.controller.stop();
+    }
   });
 
   it('asks for the details again until a full probe could read them', async () => {

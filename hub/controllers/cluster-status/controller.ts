@@ -10,6 +10,8 @@ import {
   type AgentPresence,
   type ClusterTriggerOptions,
   type ManagedClusterStore,
+  UNREACHED_RETRY_MS,
+  withSoonRetries,
 } from '../../kube/index.ts';
 import { probeSpoke, type SpokeDetails } from './spoke-probe.ts';
 import { decideStatus, type SpokeProbe } from './status-decision.ts';
@@ -43,6 +45,11 @@ export interface ClusterStatusControllerOptions extends ClusterTriggerOptions {
   readonly probeTimeoutMs?: number;
   /** Period of full probes; default {@link DEFAULT_DETAILS_INTERVAL_MS}. */
   readonly detailsIntervalMs?: number;
+  /**
+   * A connected cluster whose probe did not find it ready is probed again after this long;
+   * default {@link UNREACHED_RETRY_MS}.
+   */
+  readonly unreachedRetryMs?: number;
   /** Seams for unit tests: where ManagedClusters are read and written, how spokes are probed. */
   readonly store?: ManagedClusterStore;
   readonly probe?: (cluster: string, spoke: KubeConfig, details: boolean) => Promise<SpokeProbe>;
@@ -105,6 +112,8 @@ export function createClusterStatusController(
     return found;
   };
 
+  let retrySoon: (name: string) => void = () => undefined;
+
   /** Resolves true on a write conflict: run again with a fresh read. */
   const reconcileOnce = async (name: string): Promise<boolean> => {
     const cluster = await store.get(name);
@@ -122,20 +131,33 @@ export function createClusterStatusController(
         : { connected: isConnected(name) };
     // The registry may have changed during the probe: never report a lost tunnel as Available.
     if (observed.connected && !isConnected(name)) observed.connected = false;
+    // Connected, yet the spoke did not answer ready: look again in seconds, not at the resync.
+    const { probe: seen } = observed as { probe?: SpokeProbe };
+    if (observed.connected && seen !== undefined && (!seen.reached || seen.readyz !== 200))
+      retrySoon(name);
     const status = decideStatus(cluster, observed, now());
     if (isDeepStrictEqual(status, cluster.status ?? {})) return false;
     return !(await store.replaceStatus({ ...cluster, status }));
   };
 
-  return createClusterReconciler({
-    reconcileOnce,
-    listClusters: async () =>
-      (await store.list()).flatMap((c) =>
-        c.metadata?.name === undefined ? [] : [c.metadata.name],
-      ),
-    ...clusterTriggers(options.hub, options.server, {
-      ...options,
-      intervalMs: options.intervalMs ?? DEFAULT_STATUS_RESYNC_MS,
-    }),
-  });
+  return withSoonRetries(
+    (soon) => {
+      retrySoon = soon;
+      return createClusterReconciler({
+        reconcileOnce,
+        listClusters: async () =>
+          (await store.list()).flatMap((c) =>
+            c.metadata?.name === undefined ? [] : [c.metadata.name],
+          ),
+        ...clusterTriggers(options.hub, options.server, {
+          ...options,
+          intervalMs: options.intervalMs ?? DEFAULT_STATUS_RESYNC_MS,
+        }),
+      });
+    },
+    {
+      retryMs: options.unreachedRetryMs ?? UNREACHED_RETRY_MS,
+      onError: (name, err) => options.onError?.(name, err),
+    },
+  );
 }
