@@ -155,6 +155,8 @@ describe('ManagedCluster status through the tunnel', () => {
       spokeKubeConfig: (name) => rig.server.spokeKubeConfig(name, HUB_CONTROLLER_IDENTITY),
       // Only the ManagedCluster watch can notice the new cluster: no resync during the test.
       intervalMs: 3_600_000,
+      // Every pass reads the nodes (a hub reads them every 5 min): the test adds some below.
+      detailsIntervalMs: 0,
       onError: failOnReconcileErrors(),
     });
     controller.start();

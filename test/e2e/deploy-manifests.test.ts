@@ -410,7 +410,7 @@ describe('deploy/hub', () => {
         'managedserviceaccounts.authentication.open-cluster-management.io|[]|[]|[get list watch]',
         'managedserviceaccounts.authentication.open-cluster-management.io/status|[]|[]|[update]',
         'rolebindings.rbac.authorization.k8s.io|[]|[]|[create]',
-        'managedclusteraddons.addon.open-cluster-management.io|[]|[]|[get create]',
+        'managedclusteraddons.addon.open-cluster-management.io|[]|[]|[get list watch create]',
         'managedclusteraddons.addon.open-cluster-management.io/status|[]|[]|[update]',
         'managedclusters.cluster.open-cluster-management.io|[]|[]|[get list watch create patch]',
         'managedclusters.cluster.open-cluster-management.io/proxy|[]|[]|[get list watch create update patch delete]',
