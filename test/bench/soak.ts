@@ -32,16 +32,14 @@ import { parseArgs } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 
 import { generateKeyPair, issueCert, renderKubeconfig } from '../../certs/index.ts';
-import { CLUSTER_GROUP, hubCrds } from '../../hub/api/index.ts';
-import { applyJoin, prepareLocalAgent } from '../../hub/join/join-cluster.ts';
-import { installCrds } from '../../hub/kube/index.ts';
+import { CLUSTER_GROUP } from '../../hub/api/index.ts';
 import { grantSandboxAdmins } from '../../hub/local-sandbox/spoke-agent-identity.ts';
-import { ensureHubNamespace, ensureHubPki } from '../../hub/registration/hub-pki.ts';
 import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/identity.ts';
 import { createTunnelClient } from '../../proxy-server/client/index.ts';
 import { gatewayClusterUrl } from '../../proxy-server/index.ts';
 import { ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
 import { sleep } from './bench-kit.ts';
+import { prepareBenchPlanes } from './bench-planes.ts';
 import { newTally, RestartWindows, streamOp } from './soak-churn.ts';
 import { keepWatching, KubeWorker, NAMESPACE } from './soak-gateway.ts';
 import { type Reading, SoakProcess, startPatternTarget } from './soak-kit.ts';
@@ -106,19 +104,10 @@ try {
   hubKc.loadFromFile(hubPlane.kubeconfigPath);
   const spokeKc = new KubeConfig();
   spokeKc.loadFromFile(spokePlane.kubeconfigPath);
-  await installCrds(hubKc, hubCrds());
-  await ensureHubNamespace(hubKc);
-  const pki = await ensureHubPki(hubKc, { serverNames: ['127.0.0.1'] });
-  await applyJoin(spokeKc, {
-    hub: 'https://127.0.0.1:1',
-    token: 'abcdef.0123456789abcdef',
+  const { pki, local } = await prepareBenchPlanes(hubKc, spokeKc, {
     clusterName: 'soak',
-    agentName: 'agent',
-    transport: 'grpc',
-    image: 'unused',
-    replicas: 0,
+    agentDir: join(scratch, 'agent'),
   });
-  const local = await prepareLocalAgent(spokeKc, join(scratch, 'agent'));
   await grantSandboxAdmins(spokeKc);
   await spokeKc
     .makeApiClient(CoreV1Api)

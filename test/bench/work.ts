@@ -32,14 +32,12 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 
-import { ADDON_GROUP, CLUSTER_GROUP, hubCrds, WORK_GROUP } from '../../hub/api/index.ts';
+import { ADDON_GROUP, CLUSTER_GROUP, WORK_GROUP } from '../../hub/api/index.ts';
 import { startHub } from '../../hub/hub-process/start-hub.ts';
-import { applyJoin, prepareLocalAgent } from '../../hub/join/join-cluster.ts';
-import { installCrds } from '../../hub/kube/index.ts';
-import { ensureHubNamespace, ensureHubPki } from '../../hub/registration/hub-pki.ts';
 import { SILENT_LOGGER } from '../../proxy-server/index.ts';
 import { ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
 import { type Child, median, percentile, rssKiB, sleep, startChild } from './bench-kit.ts';
+import { prepareBenchPlanes } from './bench-planes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -148,21 +146,10 @@ let hub: Awaited<ReturnType<typeof startHub>> | undefined;
 let exitCode = 0;
 try {
   log(`control planes up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  await installCrds(hubKc, hubCrds());
-  await ensureHubNamespace(hubKc);
-  const pki = await ensureHubPki(hubKc, { serverNames: ['127.0.0.1'] });
-  // The spoke side of `join`, once: the agent ServiceAccount, its impersonation rights, the hub
-  // controllers' binding, the spoke CRDs. Every simulated cluster's agent uses its token.
-  await applyJoin(spokeKc, {
-    hub: 'https://127.0.0.1:1',
-    token: 'abcdef.0123456789abcdef',
+  const { pki, local } = await prepareBenchPlanes(hubKc, spokeKc, {
     clusterName: 'bench',
-    agentName: 'agent',
-    transport: 'grpc',
-    image: 'unused',
-    replicas: 0,
+    agentDir: join(scratch, 'agent'),
   });
-  const local = await prepareLocalAgent(spokeKc, join(scratch, 'agent'));
   hub = await startHub({
     hub: hubKc,
     leaderElection: false,
