@@ -21,7 +21,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { CLUSTER_GROUP, type ManagedCluster } from '../api/index.ts';
 import { startReadThroughCache } from './informer.ts';
 import { kubeManagedClusterStore, type ManagedClusterStore } from './managed-cluster-store.ts';
-import type { ClusterWatch } from './managed-cluster-watch.ts';
+import { onSpecChange, type ClusterWatch } from './managed-cluster-watch.ts';
 
 /** Options of {@link startManagedClusterCache}. */
 export interface ManagedClusterCacheOptions {
@@ -55,21 +55,13 @@ export function startManagedClusterCache(
 ): ManagedClusterCache {
   const live = options.live ?? kubeManagedClusterStore(hub);
   const subscribers = new Set<Subscriber>();
-  const generations = new Map<string, number | undefined>();
   const cache = startReadThroughCache<KubernetesObject>(
     hub,
     { group: CLUSTER_GROUP, version: 'v1', plural: 'managedclusters' },
     {
-      onChange: (cluster, isDeleted) => {
-        const name = cluster.metadata?.name;
-        if (name === undefined) return;
-        const generation = cluster.metadata?.generation;
-        const hasChanged =
-          !generations.has(name) || isDeleted || generations.get(name) !== generation;
-        if (isDeleted) generations.delete(name);
-        else generations.set(name, generation);
-        if (hasChanged) for (const s of subscribers) s.onChange(name);
-      },
+      onChange: onSpecChange((name) => {
+        for (const s of subscribers) s.onChange(name);
+      }),
       onError: (err) => {
         options.onError?.(err);
         for (const s of subscribers) s.onError(err);

@@ -29,6 +29,25 @@ export interface ClusterWatchHandlers {
 }
 
 /**
+ * An informer `onChange` that calls `onChange(name)` for a cluster that is new, deleted, or
+ * whose spec changed (`metadata.generation`), and stays quiet for status and label writes.
+ */
+export function onSpecChange(
+  onChange: (name: string) => void,
+): (cluster: KubernetesObject, isDeleted: boolean) => void {
+  const generations = new Map<string, number | undefined>();
+  return (cluster, isDeleted) => {
+    const name = cluster.metadata?.name;
+    if (name === undefined) return;
+    const generation = cluster.metadata?.generation;
+    const hasChanged = !generations.has(name) || isDeleted || generations.get(name) !== generation;
+    if (isDeleted) generations.delete(name);
+    else generations.set(name, generation);
+    if (hasChanged) onChange(name);
+  };
+}
+
+/**
  * Lists and watches the hub's ManagedClusters (a @kubernetes/client-node informer) and reports
  * changes by name. The library's informer re-watches from the last resourceVersion and lists
  * again when that is too old (410); on any other error it stops, so this one starts it again
@@ -46,18 +65,10 @@ export function watchManagedClusters(
       version: 'v1',
       plural: 'managedclusters',
     })) as KubernetesListObject<KubernetesObject>;
-  const generations = new Map<string, number | undefined>();
   let isStopped = false;
-  const seen = (cluster: KubernetesObject, isDeleted: boolean): void => {
-    const name = cluster.metadata?.name;
-    if (name === undefined || isStopped) return;
-    const generation = cluster.metadata?.generation;
-    const isNew = !generations.has(name);
-    const hasChanged = isNew || isDeleted || generations.get(name) !== generation;
-    if (isDeleted) generations.delete(name);
-    else generations.set(name, generation);
-    if (hasChanged) handlers.onChange(name);
-  };
+  const seen = onSpecChange((name) => {
+    if (!isStopped) handlers.onChange(name);
+  });
   // Only names and generations are read: the generic object type is enough.
   const informer = startInformer<KubernetesObject>({
     kubeConfig: hub,
