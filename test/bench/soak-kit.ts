@@ -4,8 +4,8 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 
-import { type Child, startChild } from './bench-kit.ts';
-import type { ProbeAnswer } from './soak-probe.ts';
+import { type Child, rssKiB, startChild } from './bench-kit.ts';
+import type { ProbeAnswer, ProbeMemory } from './soak-probe.ts';
 
 /** One reading of a child: its tunnel counters, active resources, TCP sockets, memory. */
 export interface Reading {
@@ -13,9 +13,10 @@ export interface Reading {
   readonly resources: Record<string, number>;
   readonly tcpSockets: number;
   readonly rssKiB: number;
-  /** V8 heap in use and memory outside it (Buffers) after the GC. */
-  readonly heapUsedKiB: number;
-  readonly externalKiB: number;
+  /** The anonymous (not file-backed) part of the RSS: heaps, malloc arenas, stacks. */
+  readonly anonKiB: number;
+  /** The child's own view after the GC: V8 heap used and committed, Buffers, V8's mallocs. */
+  readonly memory: ProbeMemory;
   readonly at: number;
 }
 
@@ -97,9 +98,9 @@ export class SoakProcess {
       stats: answer.stats,
       resources: answer.resources,
       tcpSockets: tcpSockets(this.pid),
-      rssKiB: rssOf(this.pid),
-      heapUsedKiB: answer.memory?.heapUsedKiB ?? 0,
-      externalKiB: answer.memory?.externalKiB ?? 0,
+      rssKiB: rssKiB(this.pid),
+      anonKiB: anonOf(this.pid),
+      memory: answer.memory,
       at: performance.now(),
     };
   }
@@ -109,9 +110,10 @@ export class SoakProcess {
   }
 }
 
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+/** Anonymous resident memory of a process, KiB (smaps_rollup). */
+function anonOf(pid: number): number {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return Number(/^Anonymous:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
 }
 
 /**

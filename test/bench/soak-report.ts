@@ -42,6 +42,35 @@ export interface Verdict {
   readonly rows: string[][];
 }
 
+/**
+ * Where a reading's resident memory is, MiB: the V8 heap committed (`heap`, of which `used` is
+ * in use), Buffers and other memory outside the heap (`external`), V8's own mallocs
+ * (`v8_malloc`), the rest of the anonymous memory (`native`: OpenSSL, libuv, node's own
+ * objects, thread stacks and what the allocator keeps of freed memory) and file-backed pages
+ * (`file`: the node binary and libraries). Approximate: `native` is what remains of the
+ * anonymous RSS after the others, which are committed sizes, not all of it resident.
+ */
+export function memoryParts(r: Reading): Record<string, number> {
+  const m = r.memory;
+  const mib = (kib: number) => Number((kib / 1024).toFixed(1));
+  return {
+    rss: mib(r.rssKiB),
+    heap: mib(m.heapTotalKiB),
+    used: mib(m.heapUsedKiB),
+    external: mib(m.externalKiB),
+    v8_malloc: mib(m.v8MallocKiB),
+    native: mib(r.anonKiB - m.heapTotalKiB - m.externalKiB - m.v8MallocKiB),
+    file: mib(r.rssKiB - r.anonKiB),
+  };
+}
+
+/** {@link memoryParts} on one line. */
+export function formatMemory(r: Reading): string {
+  return Object.entries(memoryParts(r))
+    .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+    .join(' ');
+}
+
 const timers = (r: Reading | undefined) =>
   r === undefined ? Number.NaN : (r.resources['Timeout'] ?? 0) + (r.resources['Immediate'] ?? 0);
 
@@ -55,7 +84,7 @@ export function judge(input: SoakInput): Verdict {
   if (input.targetOpen > 0) leaks.push(`target: ${input.targetOpen} connections still open`);
   if (input.targetBadUp > 0) leaks.push(`target: ${input.targetBadUp} streams with wrong bytes`);
   const growth: Record<string, number | null> = {};
-  const heap: Record<string, [number | null, number]> = {};
+  const memory: Record<string, Record<string, [number | null, number]>> = {};
   const sockets: Record<string, [number, number]> = {};
   const timerCounts: Record<string, [number, number]> = {};
   const rows: string[][] = [];
@@ -71,11 +100,12 @@ export function judge(input: SoakInput): Verdict {
     const b = p.baseline;
     const pct = b === undefined ? null : ((p.final.rssKiB - b.rssKiB) / b.rssKiB) * 100;
     growth[p.name] = pct === null ? null : Number(pct.toFixed(2));
-    const mib = (kib: number) => Number((kib / 1024).toFixed(1));
-    heap[p.name] = [
-      b === undefined ? null : mib(b.heapUsedKiB + b.externalKiB),
-      mib(p.final.heapUsedKiB + p.final.externalKiB),
-    ];
+    const before = b === undefined ? undefined : memoryParts(b);
+    memory[p.name] = Object.fromEntries(
+      Object.entries(memoryParts(p.final)).map(([k, v]) => [k, [before?.[k] ?? null, v]]),
+    );
+    const heapExt = (parts: Record<string, number> | undefined) =>
+      parts === undefined ? '-' : ((parts['used'] ?? 0) + (parts['external'] ?? 0)).toFixed(1);
     if (pct !== null && pct > RSS_GROWTH_LIMIT_PCT)
       leaks.push(`${p.name}: RSS grew ${pct.toFixed(1)} % over its baseline`);
     if (b !== undefined) {
@@ -97,7 +127,7 @@ export function judge(input: SoakInput): Verdict {
       b === undefined ? '-' : (b.rssKiB / 1024).toFixed(1),
       (p.final.rssKiB / 1024).toFixed(1),
       pct === null ? 'n/a' : pct.toFixed(1),
-      `${heap[p.name]?.[0] ?? '-'} → ${heap[p.name]?.[1]}`,
+      `${heapExt(before)} → ${heapExt(memoryParts(p.final))}`,
       `${b?.tcpSockets ?? '-'} → ${p.final.tcpSockets}`,
       `${b === undefined ? '-' : timers(b)} → ${timers(p.final)}`,
       `${stats['openStreams'] ?? '?'}/${stats['pendingDials'] ?? '?'}`,
@@ -111,8 +141,8 @@ export function judge(input: SoakInput): Verdict {
     leaked_streams: leakedStreams,
     rss_growth_pct: measured.length === 0 ? null : Math.max(...measured),
     rss_growth_pct_by_process: growth,
-    /** V8 heap used + external (Buffers) after a GC, MiB: [baseline, end]. */
-    heap_mib_by_process: heap,
+    /** Where the RSS is after a GC, MiB, each part [baseline, end] (see memoryParts). */
+    memory_mib_by_process: memory,
     failures: tally.failures,
     disrupted: tally.disrupted,
     restarts: tally.restarts,

@@ -43,7 +43,7 @@ import { prepareBenchPlanes } from './bench-planes.ts';
 import { newTally, RestartWindows, streamOp } from './soak-churn.ts';
 import { keepWatching, KubeWorker, NAMESPACE } from './soak-gateway.ts';
 import { type Reading, SoakProcess, startPatternTarget } from './soak-kit.ts';
-import { judge, printReport } from './soak-report.ts';
+import { formatMemory, judge, printReport } from './soak-report.ts';
 
 const { values } = parseArgs({
   options: {
@@ -317,11 +317,7 @@ try {
       `${((performance.now() - startedAt) / 60_000).toFixed(1)} min: ${tally.streams_total} streams, ` +
         `${tally.kube_requests} requests, ${tally.restarts} restarts, ${tally.failures} failures, ` +
         [...readings]
-          .map(
-            ([p, r]) =>
-              `${p.name} ${Math.round(r.rssKiB / 1024)} MiB ` +
-              `(heap+ext ${Math.round((r.heapUsedKiB + r.externalKiB) / 1024)})`,
-          )
+          .map(([p, r]) => `${p.name} ${Math.round(r.rssKiB / 1024)} MiB (${formatMemory(r)})`)
           .join(', '),
     );
     nextCheckpoint += CHECKPOINT_EVERY_MS;
