@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: [
-            '{protocol,certs,proxy-server,proxy-agent,hub,sandbox}/**/*.test.ts',
+            '{protocol,certs,proxy-server,proxy-agent,hub,sandbox,bin}/**/*.test.ts',
             'test/docs/**/*.test.ts',
           ],
           testTimeout: 20_000,

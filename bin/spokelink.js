@@ -10,6 +10,24 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// On Linux, run on jemalloc when it is installed (bin/allocator.ts says why): the process
+// replaces itself with the same command, the library preloaded. Same pid, same arguments.
+const { allocatorEnv, chooseAllocator } = await import('./allocator.ts');
+let allocator;
+try {
+  allocator = chooseAllocator(process.env);
+} catch (err) {
+  process.stderr.write(`spokelink: ${err.message}\n`);
+  process.exit(1);
+}
+const env = allocatorEnv(process.env, allocator);
+if (env !== undefined) {
+  process.execve(
+    process.execPath,
+    [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    env,
+  );
+}
 // The two tunnel processes are separate programs with their own flags (`--help` lists them);
 // everything else is the hub CLI.
 const processes = { 'proxy-server': '../proxy-server/main.ts', agent: '../proxy-agent/main.ts' };

@@ -14,6 +14,7 @@ import {
   type KeyPair,
 } from '../../certs/index.ts';
 import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/identity.ts';
+import { type Allocator, allocatorEnv, chooseAllocator } from '../../bin/allocator.ts';
 
 export const MiB = 1024 * 1024;
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -153,6 +154,21 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
+/**
+ * The allocator the product's processes run on here (bin/allocator.ts): `spokelink` preloads
+ * jemalloc where it is installed, so the benchmarks' children, which are the product's code
+ * started without the CLI, get the same.
+ */
+export const CHILD_ALLOCATOR: Allocator = chooseAllocator(process.env);
+const childEnv = allocatorEnv(process.env, CHILD_ALLOCATOR) ?? process.env;
+
+/** {@link CHILD_ALLOCATOR} in words, for reports. */
+export function describeAllocator(allocator: Allocator = CHILD_ALLOCATOR): string {
+  return allocator.kind === 'jemalloc'
+    ? `jemalloc (${allocator.library})`
+    : `system malloc (${allocator.reason})`;
+}
+
 export function startChild(
   script: string,
   args: string[],
@@ -164,6 +180,7 @@ export function startChild(
     : [];
   const proc = spawn(process.execPath, [...profile, ...nodeArgs, join(ROOT, script), ...args], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    env: childEnv,
   });
   children.add(proc);
   let tail = '';

@@ -23,6 +23,8 @@ export interface ProcessResult {
 
 export interface SoakInput {
   readonly minutes: number;
+  /** The malloc the hub and agents ran on (bench-kit's describeAllocator). */
+  readonly allocator: string;
   /**
    * Open streams are measured against each process's baseline (the hub controllers hold watches
    * through the tunnel) rather than against 0.
@@ -137,6 +139,7 @@ export function judge(input: SoakInput): Verdict {
   const summary = {
     bench: 'soak',
     minutes: input.minutes,
+    allocator: input.allocator,
     streams_total: tally.streams_total,
     leaked_streams: leakedStreams,
     rss_growth_pct: measured.length === 0 ? null : Math.max(...measured),

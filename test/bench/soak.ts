@@ -38,7 +38,7 @@ import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/identity.ts'
 import { createTunnelClient } from '../../proxy-server/client/index.ts';
 import { gatewayClusterUrl } from '../../proxy-server/index.ts';
 import { ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
-import { sleep } from './bench-kit.ts';
+import { describeAllocator, sleep } from './bench-kit.ts';
 import { prepareBenchPlanes } from './bench-planes.ts';
 import { newTally, RestartWindows, streamOp } from './soak-churn.ts';
 import { keepWatching, KubeWorker, NAMESPACE } from './soak-gateway.ts';
@@ -62,7 +62,11 @@ const CHECKPOINT_EVERY_MS = Math.max(60_000, TOTAL_MS / 10);
 // --quick restarts until near the end (its restarted processes then get no RSS baseline).
 const RESTARTS_UNTIL_MS = TOTAL_MS * (quick ? 0.9 : 0.7);
 const RESTART_GAP_MS: [number, number] = quick ? [3_000, 6_000] : [30_000, 90_000];
-const QUIET_MS = 5_000;
+/**
+ * Quiet before each checkpoint reading: longer than jemalloc's 10 s decay, so that the baseline
+ * too is read after the allocator gave back what the churn left (bin/allocator.ts).
+ */
+const QUIET_MS = 15_000;
 const FINAL_QUIET_MS = 75_000;
 const STREAM_WORKERS = 4;
 const CLUSTERS = ['soak-1', 'soak-2'] as const;
@@ -171,7 +175,7 @@ try {
     }
   };
   await allConnected(60_000);
-  log(`hub and ${agents.length} agents up; churning for ${minutes} min`);
+  log(`hub and ${agents.length} agents up on ${describeAllocator()}; churning for ${minutes} min`);
 
   // Clients: the tunnel client (a hub certificate) and the gateway (a hub user, sandbox admin).
   const hubClient = issueCert(pki.ca, {
@@ -335,6 +339,7 @@ try {
   const final = await checkpoint(FINAL_QUIET_MS, false);
   const verdict = judge({
     minutes,
+    allocator: describeAllocator(),
     streamsAtBaseline: values.controllers === true,
     tally,
     processes: processes.map((p) => ({

@@ -36,7 +36,16 @@ import { ADDON_GROUP, CLUSTER_GROUP, WORK_GROUP } from '../../hub/api/index.ts';
 import { startHub } from '../../hub/hub-process/start-hub.ts';
 import { SILENT_LOGGER } from '../../proxy-server/index.ts';
 import { ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
-import { type Child, median, percentile, rssKiB, sleep, startChild } from './bench-kit.ts';
+import {
+  type Child,
+  cpuSeconds,
+  machineBusySeconds,
+  median,
+  percentile,
+  rssKiB,
+  sleep,
+  startChild,
+} from './bench-kit.ts';
 import { prepareBenchPlanes } from './bench-planes.ts';
 
 const { values } = parseArgs({
@@ -141,6 +150,33 @@ const [hubPlane, spokePlane] = await Promise.all([
 const hubKc = load(hubPlane.kubeconfigPath);
 const spokeKc = load(spokePlane.kubeconfigPath);
 const children: Child[] = [];
+
+/**
+ * Starts counting CPU seconds by part: the hub (this process), the agent processes, each
+ * control-plane process (`hub-kube-apiserver`, `spoke-etcd`, …) and the machine as a whole;
+ * the returned function reads what each used since.
+ */
+function cpuSplit(): () => Record<string, number> {
+  const parts = (): Array<[string, number[]]> => [
+    ['hub', [process.pid]],
+    ['agents', children.map((c) => c.pid)],
+    ...Object.entries(hubPlane.pids()).map(([n, pid]): [string, number[]] => [`hub-${n}`, [pid]]),
+    ...Object.entries(spokePlane.pids()).map(([n, pid]): [string, number[]] => [
+      `spoke-${n}`,
+      [pid],
+    ]),
+  ];
+  const read = () => {
+    const used: Record<string, number> = { machine: machineBusySeconds() };
+    for (const [name, pids] of parts()) used[name] = pids.reduce((a, p) => a + cpuSeconds(p), 0);
+    return used;
+  };
+  const before = read();
+  return () =>
+    Object.fromEntries(
+      Object.entries(read()).map(([k, v]) => [k, Number((v - (before[k] ?? 0)).toFixed(1))]),
+    );
+}
 const hubErrors = new Map<string, number>();
 let hub: Awaited<ReturnType<typeof startHub>> | undefined;
 let exitCode = 0;
@@ -276,6 +312,7 @@ try {
   const appliedAt = new Map<string, number>();
   let t0 = 0;
   const profiler = values.profile === undefined ? undefined : await startProfile();
+  const cpuOfWorks = cpuSplit();
   t0 = performance.now();
   const createdAt: number[] = [];
   // Polled from the first create on (while the rest are still being created), so that the
@@ -319,6 +356,12 @@ try {
   log(`${N} ManifestWorks created in ${createdAllS.toFixed(1)} s`);
   await allApplied;
   if (profiler !== undefined) await profiler.stopInto(values.profile as string);
+  const worksCpu = cpuOfWorks();
+  log(
+    `CPU s while the works were applied: ${Object.entries(worksCpu)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   const times = [...appliedAt.values()].sort((a, b) => a - b);
   const allAppliedS = (times.at(-1) ?? Number.NaN) / 1000;
   log(`${N} works Applied ${allAppliedS.toFixed(1)} s after the first create`);
@@ -346,6 +389,8 @@ try {
     hub_settled_cpu_pct: Math.round(hubSettledCpuPct),
     agents_rss_mib: Math.round(children.reduce((s, c) => s + rssKiB(c.pid), 0) / 1024),
     hub_retried_errors: Object.fromEntries(hubErrors),
+    /** CPU seconds each part used from the first create until all were Applied. */
+    works_cpu_s: worksCpu,
   };
   log('');
   log('phase                                   seconds');
