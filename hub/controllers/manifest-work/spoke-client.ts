@@ -11,7 +11,7 @@
 import { Buffer } from 'node:buffer';
 
 import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { fetch, type Dispatcher } from 'undici';
+import { type Dispatcher, fetch, request as undiciRequest } from 'undici';
 
 import type { JsonObject } from './apply-decision.ts';
 import { WorkError } from './errors.ts';
@@ -155,7 +155,9 @@ export class SpokeClient implements SpokeApi {
     let text: string;
     try {
       const { url, headers, dispatcher } = await this.#prepare(method, path, options.query ?? {});
-      const answer = await fetch(url, {
+      // undici's request() rather than fetch(): the same dispatcher and connections, without
+      // fetch's Request/Response and web-stream objects (a tenth of the hub's CPU per work).
+      const answer = await undiciRequest(url, {
         method,
         headers: {
           ...headers,
@@ -167,14 +169,14 @@ export class SpokeClient implements SpokeApi {
         signal: AbortSignal.timeout(this.#timeoutMs),
         ...(dispatcher === undefined ? {} : { dispatcher }),
       });
-      const chunks: Uint8Array[] = [];
+      const chunks: Buffer[] = [];
       let size = 0;
-      for await (const chunk of answer.body ?? []) {
-        size += (chunk as Uint8Array).byteLength;
+      for await (const chunk of answer.body) {
+        size += (chunk as Buffer).byteLength;
         if (size > MAX_BODY_BYTES) throw new Error(`the answer exceeds ${MAX_BODY_BYTES} bytes`);
-        chunks.push(chunk as Uint8Array);
+        chunks.push(chunk as Buffer);
       }
-      status = answer.status;
+      status = answer.statusCode;
       text = Buffer.concat(chunks).toString('utf8');
     } catch (err: unknown) {
       throw unreachable(method, path, err);
