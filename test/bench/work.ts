@@ -19,6 +19,7 @@
 // this process (the hub) during that phase. Afterwards the spoke is asked
 // how many of the ConfigMaps exist (it must be N). A table goes to stderr and the summary as
 // the LAST stdout line (JSON).
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
@@ -151,6 +152,51 @@ const [hubPlane, spokePlane] = await Promise.all([
 const hubKc = load(hubPlane.kubeconfigPath);
 const spokeKc = load(spokePlane.kubeconfigPath);
 const children: Child[] = [];
+
+/**
+ * Requests an API server has served so far, by `VERB resource[/subresource]`, from its
+ * `apiserver_request_total` (read with the real kubectl).
+ */
+function apiRequests(kubeconfigPath: string): Map<string, number> {
+  const out = spawnSync(
+    binaries.kubectl,
+    ['--kubeconfig', kubeconfigPath, 'get', '--raw', '/metrics'],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (out.status !== 0) throw new Error(`kubectl get --raw /metrics: ${out.stderr}`);
+  const counts = new Map<string, number>();
+  for (const m of out.stdout.matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)) {
+    const labels = Object.fromEntries(
+      [...(m[1] as string).matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]),
+    );
+    const sub = labels['subresource'] ? `/${labels['subresource']}` : '';
+    const key = `${labels['verb']} ${labels['resource'] ?? ''}${sub}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(m[2]));
+  }
+  return counts;
+}
+
+/**
+ * Starts counting the requests of both API servers; the returned function gives what each
+ * served since, per work (`n`), leaving out kinds of request under 0.05 per work.
+ */
+function requestsPerWork(n: number): () => Record<string, Record<string, number>> {
+  const planes = { hub: hubPlane.kubeconfigPath, spoke: spokePlane.kubeconfigPath };
+  const before = Object.fromEntries(
+    Object.entries(planes).map(([name, path]) => [name, apiRequests(path)]),
+  );
+  return () =>
+    Object.fromEntries(
+      Object.entries(planes).map(([name, path]) => {
+        const per: Record<string, number> = {};
+        for (const [key, count] of apiRequests(path)) {
+          const perWork = (count - (before[name]?.get(key) ?? 0)) / n;
+          if (perWork >= 0.05) per[key] = Number(perWork.toFixed(2));
+        }
+        return [name, per];
+      }),
+    );
+}
 
 /**
  * Starts counting CPU seconds by part: the hub (this process), the agent processes, each
@@ -337,6 +383,7 @@ try {
   );
   await workWatch.synced;
   const profiler = values.profile === undefined ? undefined : await startProfile();
+  const requestsOfWorks = requestsPerWork(N);
   const cpuOfWorks = cpuSplit();
   t0 = performance.now();
   const createdAt: number[] = [];
@@ -363,6 +410,14 @@ try {
   await workWatch.stop();
   if (profiler !== undefined) await profiler.stopInto(values.profile as string);
   const worksCpu = cpuOfWorks();
+  const worksRequests = requestsOfWorks();
+  for (const [plane, per] of Object.entries(worksRequests))
+    log(
+      `${plane} API server requests per work: ${Object.entries(per)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   log(
     `CPU s while the works were applied: ${Object.entries(worksCpu)
       .map(([k, v]) => `${k} ${v}`)
@@ -397,6 +452,8 @@ try {
     hub_retried_errors: Object.fromEntries(hubErrors),
     /** CPU seconds each part used from the first create until all were Applied. */
     works_cpu_s: worksCpu,
+    /** Requests each API server served per work meanwhile, by verb and resource. */
+    requests_per_work: worksRequests,
   };
   log('');
   log('phase                                   seconds');
