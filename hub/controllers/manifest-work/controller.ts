@@ -5,7 +5,7 @@
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 
-import { CLUSTER_GROUP, WORK_GROUP } from '../../api/index.ts';
+import { CLUSTER_GROUP, type ManifestWork, WORK_GROUP } from '../../api/index.ts';
 import {
   connectedClusters,
   isClusterConnected,
@@ -21,7 +21,7 @@ import type { ReconcileContext, SpokeSession } from './reconcile-context.ts';
 import { reconcileWork } from './reconcile-work.ts';
 import { SpokeClient } from './spoke-client.ts';
 import { ClusterWatches } from './spoke-watches.ts';
-import { kubeWorkStore, type WorkStore } from './work-store.ts';
+import { cachingWorkStore, kubeWorkStore, type WorkStore } from './work-store.ts';
 
 /** Default period of the full resync (a backstop: changes arrive by watches), in ms. */
 export const DEFAULT_WORK_RESYNC_MS = 5 * 60_000;
@@ -126,8 +126,15 @@ export function createManifestWorkController(
     return session;
   };
 
+  // Reads of the work being reconciled come from the informer's cache where it is current.
+  let isWorksSynced = false;
+  const cachedWorks = cachingWorkStore(options.store ?? kubeWorkStore(options.hub), {
+    isSynced: () => isWorksSynced,
+    get: (namespace, name) => works?.get(name, namespace) as ManifestWork | undefined,
+  });
+
   const ctx: ReconcileContext = {
-    works: options.store ?? kubeWorkStore(options.hub),
+    works: cachedWorks.store,
     hubHash: hubHashOf(hubUrl),
     clusterExists: (cluster) => clusters?.get(cluster) !== undefined,
     isConnected: (cluster) => isClusterConnected(options.server, cluster),
@@ -161,6 +168,7 @@ export function createManifestWorkController(
     const name = work.metadata?.name;
     if (namespace === undefined || name === undefined) return;
     const key = `${namespace}/${name}`;
+    cachedWorks.observe(work);
     // Only spec changes (generation) and deletion matter: status writes are our own.
     const mark = isDeleted
       ? undefined
@@ -232,6 +240,7 @@ export function createManifestWorkController(
           onError: (err) => onError(undefined, err),
         },
       );
+      void works.synced.then(() => (isWorksSynced = true));
       synced = Promise.all([clusters.synced, works.synced]).then(() => undefined);
       ensurePolicy();
       void synced.then(requeueAll);

@@ -102,3 +102,83 @@ export function kubeWorkStore(kubeConfig: KubeConfig): WorkStore {
     },
   };
 }
+
+/** What {@link CachingWorkStore.observe} reads of an object. */
+interface ObjectRef {
+  readonly metadata?: {
+    readonly namespace?: string;
+    readonly name?: string;
+    readonly resourceVersion?: string;
+  };
+}
+
+/** The cache a {@link cachingWorkStore} reads: the controller's informer on ManifestWorks. */
+export interface WorkCache {
+  /** Whether the cache has been filled by a first list. */
+  isSynced(): boolean;
+  get(namespace: string, name: string): ManifestWork | undefined;
+}
+
+/** A {@link WorkStore} that reads from a cache, and what the cache's informer must tell it. */
+export interface CachingWorkStore {
+  readonly store: WorkStore;
+  /** Call with every object the informer delivers (before the work is queued). */
+  observe(work: ObjectRef): void;
+}
+
+/**
+ * `live`, with `get` answered from `cache` where that is safe: a reconcile then costs no GET of
+ * the work it was queued for. Not safe, and read live instead: before the cache has synced;
+ * while a write of ours has not come back through the informer yet (the cache would hold the
+ * work as it was before our write); after a write of ours lost to a conflict (someone else's
+ * write, which the cache may not hold yet). A live read that finds a version the cache does not
+ * hold yet waits for that version instead. Cached objects are cloned: callers may change what
+ * they get.
+ */
+export function cachingWorkStore(live: WorkStore, cache: WorkCache): CachingWorkStore {
+  /** Works whose cached copy is behind: the resourceVersion the cache must reach first. */
+  const awaited = new Map<string, string | undefined>();
+  const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
+  const keyOfWork = (work: ObjectRef) =>
+    keyOf(work.metadata?.namespace ?? '', work.metadata?.name ?? '');
+  /** After a write: `written` is what the cache must reach, undefined (conflict) reads live. */
+  const wrote = (work: ManifestWork, written: ManifestWork | undefined): void => {
+    awaited.set(keyOfWork(work), written?.metadata?.resourceVersion);
+  };
+  return {
+    store: {
+      async get(namespace, name) {
+        const key = keyOf(namespace, name);
+        if (cache.isSynced() && !awaited.has(key)) {
+          const cached = cache.get(namespace, name);
+          if (cached !== undefined) return structuredClone(cached);
+        }
+        const found = await live.get(namespace, name);
+        const version = found?.metadata?.resourceVersion;
+        if (
+          found === undefined ||
+          cache.get(namespace, name)?.metadata?.resourceVersion === version
+        )
+          awaited.delete(key);
+        else awaited.set(key, version);
+        return found;
+      },
+      async setFinalizers(work, finalizers) {
+        const written = await live.setFinalizers(work, finalizers);
+        wrote(work, written);
+        return written;
+      },
+      async replaceStatus(work) {
+        const written = await live.replaceStatus(work);
+        wrote(work, written);
+        return written;
+      },
+      delete: (work) => live.delete(work),
+    },
+    observe(work) {
+      const key = keyOfWork(work);
+      const version = awaited.get(key);
+      if (version !== undefined && version === work.metadata?.resourceVersion) awaited.delete(key);
+    },
+  };
+}
