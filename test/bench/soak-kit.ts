@@ -90,6 +90,11 @@ export class SoakProcess {
     });
   }
 
+  /** A full GC in the child. */
+  async collectGarbage(): Promise<void> {
+    await this.#child?.collectGarbage();
+  }
+
   /** A full GC in the child, then its reading. */
   async read(): Promise<Reading> {
     await this.#child?.collectGarbage();

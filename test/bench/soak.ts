@@ -63,8 +63,9 @@ const CHECKPOINT_EVERY_MS = Math.max(60_000, TOTAL_MS / 10);
 const RESTARTS_UNTIL_MS = TOTAL_MS * (quick ? 0.9 : 0.7);
 const RESTART_GAP_MS: [number, number] = quick ? [3_000, 6_000] : [30_000, 90_000];
 /**
- * Quiet before each checkpoint reading: longer than jemalloc's 10 s decay, so that the baseline
- * too is read after the allocator gave back what the churn left (bin/allocator.ts).
+ * Quiet between the collection that starts each checkpoint and its reading: longer than
+ * jemalloc's 10 s decay, so that the baseline too is read after the allocator gave back what the
+ * churn and the collection left (bin/allocator.ts).
  */
 const QUIET_MS = 15_000;
 const FINAL_QUIET_MS = 75_000;
@@ -262,6 +263,9 @@ try {
     let release: () => void = () => undefined;
     paused = new Promise<void>((r) => (release = r));
     while (busy > 0) await sleep(100);
+    // Collected first, then the quiet: what the collection frees (up to ~64 MiB of Buffers the
+    // churn left) gets the allocator's decay time before RSS is read, as an idle process would.
+    await Promise.all(processes.map((p) => p.collectGarbage()));
     await sleep(quietMs);
     const readings = new Map<SoakProcess, Reading>();
     for (const p of processes) readings.set(p, await p.read());

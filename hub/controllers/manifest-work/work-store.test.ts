@@ -79,7 +79,9 @@ describe('cachingWorkStore', () => {
     const got = await s.store.get('c1', 'w');
     expect(got?.metadata?.resourceVersion).toBe('1');
     expect(s.calls).toEqual([]);
-    (got as ManifestWork).spec = { workload: { manifests: [{ changed: true }] } };
+    (got as ManifestWork).spec = {
+      workload: { manifests: [{ apiVersion: 'v1', kind: 'ConfigMap' }] },
+    };
     expect(s.cache.object?.spec?.workload?.manifests).toEqual([]);
   });
 
