@@ -96,7 +96,11 @@ export interface CustomCollection {
   readonly plural: string;
 }
 
-/** {@link startInformer} on a custom resource's collection: its path and list made from it. */
+/**
+ * {@link startInformer} on a custom resource's collection: its path and list made from it (the
+ * list with the same `labelSelector` as the watch, so the cache never holds objects the watch
+ * would not update).
+ */
 export function startCustomInformer<T extends KubernetesObject>(
   kubeConfig: KubeConfig,
   collection: CustomCollection,
@@ -108,7 +112,10 @@ export function startCustomInformer<T extends KubernetesObject>(
     kubeConfig,
     path: `/apis/${collection.group}/${collection.version}/${collection.plural}`,
     list: async () =>
-      (await api.listClusterCustomObject({ ...collection })) as KubernetesListObject<T>,
+      (await api.listClusterCustomObject({
+        ...collection,
+        ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }),
+      })) as KubernetesListObject<T>,
   });
 }
 

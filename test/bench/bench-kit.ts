@@ -14,7 +14,7 @@ import {
   type KeyPair,
 } from '../../certs/index.ts';
 import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/identity.ts';
-import { type Allocator, allocatorEnv, chooseAllocator } from '../../bin/allocator.ts';
+import { allocatorEnv, chooseAllocator } from '../../bin/allocator.ts';
 
 export const MiB = 1024 * 1024;
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -159,14 +159,14 @@ process.on('exit', () => {
  * jemalloc where it is installed, so the benchmarks' children, which are the product's code
  * started without the CLI, get the same.
  */
-export const CHILD_ALLOCATOR: Allocator = chooseAllocator(process.env);
-const childEnv = allocatorEnv(process.env, CHILD_ALLOCATOR) ?? process.env;
+const childAllocator = chooseAllocator(process.env);
+const childEnv = allocatorEnv(process.env, childAllocator) ?? process.env;
 
-/** {@link CHILD_ALLOCATOR} in words, for reports. */
-export function describeAllocator(allocator: Allocator = CHILD_ALLOCATOR): string {
-  return allocator.kind === 'jemalloc'
-    ? `jemalloc (${allocator.library})`
-    : `system malloc (${allocator.reason})`;
+/** The allocator the benchmarks' children run on, in words, for reports. */
+export function describeAllocator(): string {
+  return childAllocator.kind === 'jemalloc'
+    ? `jemalloc (${childAllocator.library})`
+    : `system malloc (${childAllocator.reason})`;
 }
 
 export function startChild(

@@ -324,9 +324,7 @@ try {
     log(
       `${((performance.now() - startedAt) / 60_000).toFixed(1)} min: ${tally.streams_total} streams, ` +
         `${tally.kube_requests} requests, ${tally.restarts} restarts, ${tally.failures} failures, ` +
-        [...readings]
-          .map(([p, r]) => `${p.name} ${Math.round(r.rssKiB / 1024)} MiB (${formatMemory(r)})`)
-          .join(', '),
+        [...readings].map(([p, r]) => `${p.name} (${formatMemory(r)})`).join(', '),
     );
     nextCheckpoint += CHECKPOINT_EVERY_MS;
     const wait = startedAt + nextCheckpoint - performance.now();

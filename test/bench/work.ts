@@ -15,9 +15,9 @@
 // it uses then, over 10 s (3 s with --quick), is `hub_settled_cpu_pct`, a share of one core); then
 // the N works are created (50 at a time) and `all_applied_s` is the time from the first create
 // until the last work reports Applied=True on the hub (read from a watch of the works, in this
-// process: a figure is late by the event's way to it, never early). `--profile FILE` writes a CPU profile of
-// this process (the hub) during that phase. Afterwards the spoke is asked
-// how many of the ConfigMaps exist (it must be N). A table goes to stderr and the summary as
+// process: a figure is late by the event's way to it, never early). `--profile FILE` writes a
+// CPU profile of this process (the hub) during that phase. Afterwards the spoke is asked how many
+// of the ConfigMaps exist (it must be N). A table goes to stderr and the summary as
 // the LAST stdout line (JSON).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -370,7 +370,6 @@ try {
       onChange: (work, isDeleted) => {
         const ns = work.metadata?.namespace ?? '';
         if (isDeleted || t0 === 0 || appliedAt.has(ns) || !isTrue(work, 'Applied')) return;
-        if (work.metadata?.labels?.[LABEL] !== 'work') return;
         const at = performance.now() - t0;
         appliedAt.set(ns, at);
         if (at >= nextProgress) {

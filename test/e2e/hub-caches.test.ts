@@ -1,7 +1,7 @@
 // The hub's shared caches (ManagedClusters, ManagedClusterAddOns) against the real hub API
 // server: reads come from memory once synced, a status write that lost to a conflict makes the
 // next read live, and the cluster watch reports new, changed-spec and deleted clusters but not
-// status or label writes.
+// status or label writes; a label-selected informer holds only what its selector matches.
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -25,6 +25,7 @@ import {
 import {
   installCrds,
   kubeManagedClusterStore,
+  startCustomInformer,
   startManagedClusterCache,
   type ManagedClusterStore,
 } from '../../hub/kube/index.ts';
@@ -193,6 +194,46 @@ describe('the hub caches', () => {
         .makeApiClient(CoreV1Api)
         .deleteNamespace({ name: namespace })
         .catch(() => undefined);
+    }
+  });
+
+  it('holds only the labelled objects of a label-selected informer, listed or watched', async () => {
+    const label = `cache-select-${suffix}`;
+    const names = [`${label}-listed`, `${label}-other`, `${label}-watched`];
+    const cluster = (name: string, labelled: boolean) =>
+      objects.createClusterCustomObject({
+        ...MC,
+        body: {
+          apiVersion: `${CLUSTER_GROUP}/v1`,
+          kind: 'ManagedCluster',
+          metadata: { name, ...(labelled ? { labels: { [label]: 'yes' } } : {}) },
+          spec: { hubAcceptsClient: true },
+        },
+      });
+    await cluster(names[0] as string, true);
+    await cluster(names[1] as string, false);
+    const informer = startCustomInformer(hub, MC, {
+      labelSelector: label,
+      onChange: () => undefined,
+    });
+    const held = () =>
+      informer
+        .list()
+        .map((c) => c.metadata?.name ?? '')
+        .filter((n) => n.startsWith(label))
+        .sort();
+    try {
+      await informer.synced;
+      expect(held()).toEqual([names[0]]);
+      await cluster(names[2] as string, true);
+      await eventually('the watched cluster in the cache', async () =>
+        held().length === 2 ? true : undefined,
+      );
+      expect(held()).toEqual([names[0], names[2]]);
+    } finally {
+      await informer.stop();
+      for (const name of names)
+        await objects.deleteClusterCustomObject({ ...MC, name }).catch(() => undefined);
     }
   });
 });
