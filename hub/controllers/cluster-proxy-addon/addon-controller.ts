@@ -32,6 +32,14 @@ import { kubeAddOnStore, type AddOnStore } from './addon-store.ts';
  * and going are seen within `agentPollMs` anyway; the resync only re-probes connected clusters.
  */
 export const DEFAULT_ADDON_RESYNC_MS = 60_000;
+/**
+ * How long a healthy probe answer (200) stands for a cluster that stayed connected, in ms: the
+ * resyncs in between reuse it instead of asking the spoke again. OCM lets an add-on's lease go
+ * five periods of 60 s without renewal before it calls the add-on unavailable; a tunnel that is
+ * lost still turns the add-on Unknown within `agentPollMs`, and an unhealthy answer is never
+ * reused.
+ */
+export const DEFAULT_ADDON_REPROBE_MS = 300_000;
 /** How long a probe's answer serves other add-ons asking the same cluster the same path, ms. */
 export const SHARED_PROBE_TTL_MS = 15_000;
 
@@ -91,6 +99,11 @@ export interface AddOnControllerOptions extends ClusterTriggerOptions {
    * default {@link UNREACHED_RETRY_MS}.
    */
   readonly unreachedRetryMs?: number;
+  /**
+   * How long a healthy probe answer of a cluster that stayed connected is reused by later
+   * reconciles; default {@link DEFAULT_ADDON_REPROBE_MS}, 0 probes at every reconcile.
+   */
+  readonly reprobeMs?: number;
   /** Seams for unit tests. */
   readonly clusters?: ManagedClusterStore;
   readonly addons?: AddOnStore;
@@ -107,7 +120,8 @@ export interface AddOnControllerOptions extends ClusterTriggerOptions {
  * its agents come or all go (every `agentPollMs`), and every `intervalMs`; `stop()` ends the
  * watch and timers and resolves once in-flight reconciles settled (idempotent);
  * `reconcile(name)` creates the cluster's namespace and ManagedClusterAddOn when missing (never
- * changes the spec of an existing one), probes, and writes the status and the ManagedCluster
+ * changes the spec of an existing one), probes (or reuses a healthy answer of a cluster that
+ * stayed connected, for `reprobeMs`), and writes the status and the ManagedCluster
  * label `feature.open-cluster-management.io/addon-<name>` when they changed. A missing or
  * deleting cluster is left alone. Rejects on API failures.
  */
@@ -128,6 +142,8 @@ export async function probeAgentApi(
   }
 }
 
+const HEALTHY_PROBE: AgentApiProbe = { answered: true, status: 200 };
+
 export function createAddOnController(options: AddOnControllerOptions): AddOnController {
   const { definition } = options;
   const featureLabel = `${ADDON_FEATURE_LABEL_PREFIX}${definition.name}`;
@@ -142,6 +158,22 @@ export function createAddOnController(options: AddOnControllerOptions): AddOnCon
       return options.sharedProbes?.probe(cluster, definition.probePath, run) ?? run();
     });
   const now = options.now ?? (() => new Date());
+  const reprobeMs = options.reprobeMs ?? DEFAULT_ADDON_REPROBE_MS;
+  /** Clusters whose last probe answered 200 while connected: when, by the monotonic clock. */
+  const healthySince = new Map<string, number>();
+  /**
+   * The probe answer for a connected, accepted cluster: the last healthy one while it is recent
+   * and the cluster stayed connected (a reconcile that saw it disconnected forgot it), else a
+   * new probe.
+   */
+  const probeOrReuse = async (name: string): Promise<AgentApiProbe> => {
+    const at = healthySince.get(name);
+    if (at !== undefined && performance.now() - at < reprobeMs) return HEALTHY_PROBE;
+    const answer = await probe(name, options.spokeKubeConfig(name));
+    if (answer.answered && answer.status === 200) healthySince.set(name, performance.now());
+    else healthySince.delete(name);
+    return answer;
+  };
   const isConnected = (name: string) => isClusterConnected(options.server, name);
   let owner: ClusterManagementAddOn | undefined;
 
@@ -155,20 +187,25 @@ export function createAddOnController(options: AddOnControllerOptions): AddOnCon
   /** Resolves true on a write conflict: run again with a fresh read. */
   const reconcileOnce = async (name: string): Promise<boolean> => {
     const cluster = await clusters.get(name);
-    if (cluster === undefined || cluster.metadata?.deletionTimestamp != null) return false;
+    if (cluster === undefined || cluster.metadata?.deletionTimestamp != null) {
+      healthySince.delete(name);
+      return false;
+    }
     const cma = owner ?? (await ensureOwner());
     const addon =
       (await addons.getManagedClusterAddOn(name, definition.name)) ??
       (await addons.createManagedClusterAddOn(managedClusterAddOn(name, cma, definition)));
     const accepted = cluster.spec?.hubAcceptsClient === true;
     const connected = isConnected(name);
+    if (!(accepted && connected)) healthySince.delete(name);
     const observation =
       accepted && connected
-        ? { accepted, connected, probe: await probe(name, options.spokeKubeConfig(name)) }
+        ? { accepted, connected, probe: await probeOrReuse(name) }
         : { accepted, connected };
     // The agent may have left during the probe: never report a lost tunnel as Available.
-    const observed =
-      observation.connected && !isConnected(name) ? { accepted, connected: false } : observation;
+    const left = observation.connected && !isConnected(name);
+    if (left) healthySince.delete(name);
+    const observed = left ? { accepted, connected: false } : observation;
     const status = decideAddOnStatus(addon, cma, observed, now(), definition);
     // Connected, yet not Available (e.g. the probe timed out while a thousand agents connected):
     // look again in seconds, not at the resync a minute later.

@@ -17,7 +17,7 @@ import { createClusterProxyAddOnController } from './controller.ts';
 
 const FEATURE = 'feature.open-cluster-management.io/addon-cluster-proxy';
 
-function fixture(clusterNames: string[], options: { accepted?: boolean } = {}) {
+function fixture(clusterNames: string[], options: { accepted?: boolean; reprobeMs?: number } = {}) {
   const calls: string[] = [];
   const clusters = new Map<string, ManagedCluster>(
     clusterNames.map((name) => [
@@ -89,6 +89,7 @@ function fixture(clusterNames: string[], options: { accepted?: boolean } = {}) {
     },
     now: () => new Date('2026-01-01T00:00:00Z'),
     watch: false,
+    ...(options.reprobeMs === undefined ? {} : { reprobeMs: options.reprobeMs }),
   });
   return {
     controller,
@@ -227,5 +228,43 @@ describe('cluster-proxy add-on reconcile', () => {
     const f = fixture([]);
     await f.controller.reconcile('c9');
     expect(f.calls).toEqual([]);
+  });
+
+  it('reuses a healthy answer while the cluster stays connected, and probes again after a disconnect', async () => {
+    const f = fixture(['c1']);
+    f.agents.push({ cluster: 'c1' });
+    await f.controller.reconcile('c1');
+    await f.controller.reconcile('c1');
+    expect(f.probed).toEqual(['c1']);
+    expect(available(f.addon('c1'))).toMatchObject({ status: 'True' });
+
+    // The agent leaves: Unknown at once, nothing probed; back, it is probed again.
+    f.agents.length = 0;
+    await f.controller.reconcile('c1');
+    expect(available(f.addon('c1'))).toMatchObject({ status: 'Unknown' });
+    f.agents.push({ cluster: 'c1' });
+    f.setProbe({ answered: true, status: 503 });
+    await f.controller.reconcile('c1');
+    expect(f.probed).toEqual(['c1', 'c1']);
+    expect(available(f.addon('c1'))).toMatchObject({ status: 'False' });
+
+    // An unhealthy answer is never reused.
+    f.setProbe({ answered: true, status: 200 });
+    await f.controller.reconcile('c1');
+    expect(f.probed).toEqual(['c1', 'c1', 'c1']);
+    expect(available(f.addon('c1'))).toMatchObject({ status: 'True' });
+  });
+
+  it('probes a connected cluster again once the healthy answer is older than reprobeMs', async () => {
+    const f = fixture(['c1'], { reprobeMs: 50 });
+    f.agents.push({ cluster: 'c1' });
+    await f.controller.reconcile('c1');
+    await f.controller.reconcile('c1');
+    expect(f.probed).toEqual(['c1']);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    f.setProbe({ answered: false, error: 'GET /readyz: timed out' });
+    await f.controller.reconcile('c1');
+    expect(f.probed).toEqual(['c1', 'c1']);
+    expect(available(f.addon('c1'))).toMatchObject({ status: 'False' });
   });
 });
