@@ -143,9 +143,12 @@ export interface Child {
   message<T>(timeoutMs?: number): Promise<T>;
   /**
    * A full garbage collection in the child (started with `--expose-gc`), so that an RSS read
-   * next counts what is retained rather than what the collector has not reached yet.
+   * next counts what is retained rather than what the collector has not reached yet. With
+   * `releasePooledPages`, then a last-resort collection, which also unmaps the heap pages V8
+   * keeps for reuse after collections (it keeps them resident: the RSS follows the heap's
+   * high-water mark, not what is live); resolves to the KiB of RSS that gave back.
    */
-  collectGarbage(): Promise<void>;
+  collectGarbage(options?: { readonly releasePooledPages?: boolean }): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -217,20 +220,20 @@ export function startChild(
         }),
       ]).finally(() => clearTimeout(timer));
     },
-    collectGarbage(): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
+    collectGarbage(options = {}): Promise<number> {
+      return new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => {
           proc.off('message', onMessage);
           reject(new Error(`${name}: no answer to gc`));
         }, 10_000);
         const onMessage = (m: unknown): void => {
-          if (m !== GC_DONE) return;
+          if (typeof m !== 'object' || m === null || !(GC_DONE in m)) return;
           clearTimeout(timer);
           proc.off('message', onMessage);
-          resolve();
+          resolve(Number((m as Record<string, unknown>)[GC_DONE]));
         };
         proc.on('message', onMessage);
-        proc.send(GC);
+        proc.send(options.releasePooledPages === true ? GC_RELEASE : GC);
       });
     },
     stop: () =>
@@ -245,7 +248,11 @@ export function startChild(
 }
 
 const GC = 'gc';
-const GC_DONE = 'gc-done';
+const GC_RELEASE = 'gc-release-pooled-pages';
+/** The key of a child's answer to either; its value the KiB of RSS the release gave back. */
+const GC_DONE = 'gcDone';
+
+type GcOptions = { type: 'major'; execution: 'sync'; flavor?: 'regular' | 'last-resort' };
 
 /**
  * For a child: exit when the parent goes away (its IPC channel closes) or on SIGINT (which the
@@ -260,13 +267,22 @@ export function runAsBenchChild(cleanup: () => void = () => undefined): void {
   process.on('disconnect', exit);
   process.on('SIGINT', exit);
   process.on('message', (m: unknown) => {
-    if (m !== GC) return;
-    // Twice, a moment apart: V8 gives freed pages back to the OS after a collection, not in it.
-    const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+    if (m !== GC && m !== GC_RELEASE) return;
+    const gc = (globalThis as { gc?: (options?: GcOptions) => void }).gc ?? (() => undefined);
+    // Twice, a moment apart: objects that die in the first (e.g. by its finalizers) go in the
+    // second.
     gc();
     setTimeout(() => {
       gc();
-      setTimeout(() => report(GC_DONE), 100);
+      let releasedKiB = 0;
+      if (m === GC_RELEASE) {
+        // A last-resort collection ends with V8 unmapping its pooled pages (an ordinary one,
+        // forced or not, leaves them mapped and resident).
+        const before = process.memoryUsage.rss();
+        gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+        releasedKiB = Math.max(0, Math.round((before - process.memoryUsage.rss()) / 1024));
+      }
+      setTimeout(() => report({ [GC_DONE]: releasedKiB }), 100);
     }, 100);
   });
 }

@@ -17,6 +17,11 @@ export interface Reading {
   readonly anonKiB: number;
   /** The child's own view after the GC: V8 heap used and committed, Buffers, V8's mallocs. */
   readonly memory: ProbeMemory;
+  /**
+   * RSS the checkpoint's last-resort collection gave back, KiB: heap pages V8 had kept mapped
+   * for reuse (bench-kit's `collectGarbage`), which follow the heap's high-water mark.
+   */
+  readonly v8PooledKiB: number;
   readonly at: number;
 }
 
@@ -90,13 +95,19 @@ export class SoakProcess {
     });
   }
 
-  /** A full GC in the child. */
-  async collectGarbage(): Promise<void> {
-    await this.#child?.collectGarbage();
+  /**
+   * A full GC in the child, then a last-resort one that unmaps V8's pooled heap pages; resolves
+   * to the KiB of RSS those gave back.
+   */
+  async collectGarbage(): Promise<number> {
+    return (await this.#child?.collectGarbage({ releasePooledPages: true })) ?? 0;
   }
 
-  /** A full GC in the child, then its reading. */
-  async read(): Promise<Reading> {
+  /**
+   * A full GC in the child, then its reading; `v8PooledKiB` is what {@link collectGarbage}
+   * released before it.
+   */
+  async read(v8PooledKiB = 0): Promise<Reading> {
     await this.#child?.collectGarbage();
     const answer = await this.probe();
     return {
@@ -106,6 +117,7 @@ export class SoakProcess {
       rssKiB: rssKiB(this.pid),
       anonKiB: anonOf(this.pid),
       memory: answer.memory,
+      v8PooledKiB,
       at: performance.now(),
     };
   }

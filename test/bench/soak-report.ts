@@ -49,7 +49,8 @@ export interface Verdict {
  * in use), Buffers and other memory outside the heap (`external`), V8's own mallocs
  * (`v8_malloc`), the rest of the anonymous memory (`native`: OpenSSL, libuv, node's own
  * objects, thread stacks and what the allocator keeps of freed memory) and file-backed pages
- * (`file`: the node binary and libraries). Approximate: `native` is what remains of the
+ * (`file`: the node binary and libraries); apart from the RSS, what the checkpoint's
+ * last-resort collection gave back before (`v8_pooled`: heap pages V8 kept mapped). Approximate: `native` is what remains of the
  * anonymous RSS after the others, which are committed sizes, not all of it resident.
  */
 export function memoryParts(r: Reading): Record<string, number> {
@@ -63,6 +64,7 @@ export function memoryParts(r: Reading): Record<string, number> {
     v8_malloc: mib(m.v8MallocKiB),
     native: mib(r.anonKiB - m.heapTotalKiB - m.externalKiB - m.v8MallocKiB),
     file: mib(r.rssKiB - r.anonKiB),
+    v8_pooled: mib(r.v8PooledKiB),
   };
 }
 

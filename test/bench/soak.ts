@@ -15,9 +15,10 @@
 // first restart kills the hub, the second drains an agent); restarts stop after 70 % of the
 // time (90 % with --quick).
 //
-// Readings (GC'd child over IPC, then RSS, /proc TCP sockets, active handles and timers, tunnel
-// counters) at checkpoints where the churn pauses (QUIET_MS): the end of warm-up (10 % of the
-// time, at least 30 s) gives each process its baseline; a process restarted later gets its
+// Readings (a child GC'd over IPC, a last-resort collection included, which unmaps the heap
+// pages V8 otherwise keeps resident for reuse; then RSS, /proc TCP sockets, active handles and
+// timers, tunnel counters) at checkpoints where the churn pauses (QUIET_MS): the end of warm-up
+// (10 % of the time, at least 30 s) gives each process its baseline; a process restarted later gets its
 // baseline at the first checkpoint it has run warm-up long for. At the end, after the churn
 // stops and FINAL_QUIET_MS (longer than the gateway's 60 s idle-connection close), every
 // process is read again: streams and dials must be 0 (with --controllers: at their baseline),
@@ -265,10 +266,13 @@ try {
     while (busy > 0) await sleep(100);
     // Collected first, then the quiet: what the collection frees (up to ~64 MiB of Buffers the
     // churn left) gets the allocator's decay time before RSS is read, as an idle process would.
-    await Promise.all(processes.map((p) => p.collectGarbage()));
+    // The collection is a last-resort one, which also unmaps the heap pages V8 keeps for reuse
+    // (resident, as many as the heap's high-water mark: an ordinary collection keeps them);
+    // each reading says how much that gave back (`v8_pooled`).
+    const pooled = await Promise.all(processes.map((p) => p.collectGarbage()));
     await sleep(quietMs);
     const readings = new Map<SoakProcess, Reading>();
-    for (const p of processes) readings.set(p, await p.read());
+    for (const [i, p] of processes.entries()) readings.set(p, await p.read(pooled[i]));
     if (resume) {
       paused = undefined;
       release();
