@@ -15,6 +15,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import {
   HUB_CONTROLLER_IDENTITY,
   type ListenOptions,
+  createJsonLogger,
   type Logger,
   type ProxyServer,
   type RegistrationBackend,
@@ -113,6 +114,28 @@ export interface HubOptions {
   readonly logger?: Logger;
 }
 
+/** A part of the hub that `close()` stops, by name. */
+export type Stopper = readonly [name: string, stop: () => Promise<void>];
+
+/** After this long a part that has not stopped is named in a warning (it may hold up `close()`). */
+const SLOW_STOP_MS = 10_000;
+/** The message of that warning; its fields `part` and `waitedMs`. */
+export const SLOW_STOP_WARNING = 'hub part slow to stop';
+
+/** Runs `stopper`; warns once if it takes longer than {@link SLOW_STOP_MS}. */
+export async function stopWarningIfSlow([name, stop]: Stopper, logger: Logger): Promise<void> {
+  const slow = setTimeout(
+    () => logger.warn(SLOW_STOP_WARNING, { part: name, waitedMs: SLOW_STOP_MS }),
+    SLOW_STOP_MS,
+  );
+  slow.unref();
+  try {
+    await stop();
+  } finally {
+    clearTimeout(slow);
+  }
+}
+
 /** A running hub. `close()` stops everything; idempotent. */
 export interface Hub {
   readonly server: ProxyServer | undefined;
@@ -151,7 +174,9 @@ export async function startHub(given: HubOptions): Promise<Hub> {
       throw err;
     },
   );
-  const stoppers: (() => Promise<void>)[] = [() => hubConnections.close()];
+  const logger = options.logger ?? createJsonLogger({ component: 'hub' });
+  /** What `close()` stops, last first, each named for the slow-stop warning. */
+  const stoppers: Stopper[] = [['hub API connections', () => hubConnections.close()]];
   let server: ProxyServer | undefined;
   let controller: RegistrationController | undefined;
   let isLeading = false;
@@ -165,7 +190,7 @@ export async function startHub(given: HubOptions): Promise<Hub> {
       },
       onError: (err) => onError('ManagedCluster watch', err),
     });
-    stoppers.push(() => admission.stop());
+    stoppers.push(['cluster admission', () => admission.stop()]);
 
     let tunnel: TunnelEndpoints = {};
     if (runProxy) {
@@ -210,7 +235,7 @@ export async function startHub(given: HubOptions): Promise<Hub> {
         ...(options.logger === undefined ? {} : { logger: options.logger }),
       });
       const running = server;
-      stoppers.push(() => running.close());
+      stoppers.push(['proxy-server', () => running.close()]);
       const grpcPort = portOf(server.addresses.agentGrpc);
       const wsPort = portOf(server.addresses.agentWebSocket);
       tunnel = {
@@ -232,7 +257,7 @@ export async function startHub(given: HubOptions): Promise<Hub> {
           onError,
         });
         controller = started;
-        const stops: (() => Promise<void>)[] = [() => started.stop()];
+        const stops: Stopper[] = [['registration', () => started.stop()]];
         // Cluster sets, bindings and placements: the hub API server only, no tunnel.
         const clusterSets = createClusterSetController({ hub: options.hub, onError });
         const placement = createPlacementController({ hub: options.hub, onError });
@@ -242,9 +267,9 @@ export async function startHub(given: HubOptions): Promise<Hub> {
         placement.start();
         replicaSets.start();
         stops.push(
-          () => clusterSets.stop(),
-          () => placement.stop(),
-          () => replicaSets.stop(),
+          ['cluster sets', () => clusterSets.stop()],
+          ['placements', () => placement.stop()],
+          ['ManifestWorkReplicaSets', () => replicaSets.stop()],
         );
         // Subscriptions: Git and Helm sources read and rendered here, delivered as
         // ManifestWorks (by the work controller below): hub only.
@@ -256,7 +281,7 @@ export async function startHub(given: HubOptions): Promise<Hub> {
           onError,
         });
         subscriptions.start();
-        stops.push(() => subscriptions.stop());
+        stops.push(['subscriptions', () => subscriptions.stop()]);
         // Policies are replicated to the clusters their PlacementBindings place: hub only.
         // `spokelink init` installs the Policy admission policy, as the ManifestWork one.
         const policyPropagator = createPolicyPropagator({
@@ -265,7 +290,7 @@ export async function startHub(given: HubOptions): Promise<Hub> {
           installAdmissionPolicy: false,
         });
         policyPropagator.start();
-        stops.push(() => policyPropagator.stop());
+        stops.push(['policy propagator', () => policyPropagator.stop()]);
         // The status and add-on controllers read spokes through this replica's tunnels.
         const tunnel = server;
         if (tunnel !== undefined) {
@@ -282,8 +307,8 @@ export async function startHub(given: HubOptions): Promise<Hub> {
             onError: (err) => onError('add-on cache', err),
           });
           stops.push(
-            () => clusterCache.stop(),
-            () => addOnCache.stop(),
+            ['ManagedCluster cache', () => clusterCache.stop()],
+            ['add-on cache', () => addOnCache.stop()],
           );
           const cachedAddOn = {
             clusters: clusterCache.store,
@@ -309,8 +334,8 @@ export async function startHub(given: HubOptions): Promise<Hub> {
           status.start();
           addOn.start();
           stops.push(
-            () => status.stop(),
-            () => addOn.stop(),
+            ['cluster status', () => status.stop()],
+            ['cluster-proxy add-on', () => addOn.stop()],
           );
           // ManifestWorks are applied to their cluster through the tunnel.
           const work = createManifestWorkController({
@@ -341,9 +366,9 @@ export async function startHub(given: HubOptions): Promise<Hub> {
           workAddOn.start();
           applicationAddOn.start();
           stops.push(
-            () => work.stop(),
-            () => workAddOn.stop(),
-            () => applicationAddOn.stop(),
+            ['ManifestWorks', () => work.stop()],
+            ['work-manager add-on', () => workAddOn.stop()],
+            ['application-manager add-on', () => applicationAddOn.stop()],
           );
           // Managed service accounts: spoke ServiceAccounts and tokens through the tunnel, the
           // token Secrets in cluster namespaces (deploy/hub grants those through the ClusterRole
@@ -367,8 +392,8 @@ export async function startHub(given: HubOptions): Promise<Hub> {
           accounts.start();
           accountsAddOn.start();
           stops.push(
-            () => accounts.stop(),
-            () => accountsAddOn.stop(),
+            ['managed service accounts', () => accounts.stop()],
+            ['managed-serviceaccount add-on', () => accountsAddOn.stop()],
           );
           // Replicated policies are evaluated (and enforced) on their cluster through the tunnel;
           // the `governance-policy-framework` and `config-policy-controller` add-ons.
@@ -387,19 +412,19 @@ export async function startHub(given: HubOptions): Promise<Hub> {
           policyEvaluator.start();
           for (const addOn of policyAddOns) addOn.start();
           stops.push(
-            () => policyEvaluator.stop(),
-            ...policyAddOns.map((addOn) => () => addOn.stop()),
+            ['policy evaluator', () => policyEvaluator.stop()],
+            ...policyAddOns.map((addOn, i): Stopper => [`policy add-on ${i}`, () => addOn.stop()]),
           );
         }
         isLeading = true;
         return async () => {
           isLeading = false;
           controller = undefined;
-          await Promise.all(stops.map((stop) => stop()));
+          await Promise.all(stops.map((stopper) => stopWarningIfSlow(stopper, logger)));
         };
       };
       if (options.leaderElection === false) {
-        stoppers.push(await startControllers());
+        stoppers.push(['controllers', await startControllers()]);
       } else {
         let stopTerm: (() => Promise<void>) | undefined;
         const elector = createLeaderElector({
@@ -418,7 +443,7 @@ export async function startHub(given: HubOptions): Promise<Hub> {
           },
         });
         elector.start();
-        stoppers.push(() => elector.stop());
+        stoppers.push(['leader elector', () => elector.stop()]);
       }
     }
     const registrationPort = portOf(server?.addresses.registration);
@@ -438,13 +463,14 @@ export async function startHub(given: HubOptions): Promise<Hub> {
       },
       close() {
         closing ??= (async () => {
-          for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+          for (const stopper of stoppers.reverse())
+            await stopWarningIfSlow(stopper, logger).catch(() => undefined);
         })();
         return closing;
       },
     };
   } catch (err: unknown) {
-    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    for (const [, stop] of stoppers.reverse()) await stop().catch(() => undefined);
     throw err;
   }
 }
