@@ -29,13 +29,14 @@ import { kubeAddOnStore, type AddOnStore } from './addon-store.ts';
 
 /**
  * Default period of the add-on status resync, in ms: as OCM's add-on lease (60 s). Agents coming
- * and going are seen within `agentPollMs` anyway; the resync only re-probes connected clusters.
+ * and going are seen within `agentPollMs` anyway; the resync re-probes connected clusters whose
+ * last healthy answer is older than `reprobeMs`.
  */
 export const DEFAULT_ADDON_RESYNC_MS = 60_000;
 /**
  * How long a healthy probe answer (200) stands for a cluster that stayed connected, in ms: the
- * resyncs in between reuse it instead of asking the spoke again. OCM lets an add-on's lease go
- * five periods of 60 s without renewal before it calls the add-on unavailable; a tunnel that is
+ * resyncs in between reuse it instead of asking the spoke again: as long as OCM's hub lets a
+ * cluster's lease go unrenewed (5 × 60 s) before it calls the cluster Unknown. A tunnel that is
  * lost still turns the add-on Unknown within `agentPollMs`, and an unhealthy answer is never
  * reused.
  */
