@@ -320,6 +320,22 @@ describe.each<Transport>(['grpc', 'websocket'])('proxy agent over %s', (transpor
     await eventually('server session closed', () => session.isClosed);
     await expect(a.ready()).rejects.toThrow(AgentError);
   });
+
+  it('close() sends DRAIN first, so that the server stops counting on the agent while its streams end', async () => {
+    const s = await server(transport);
+    const a = agent(transport, [s.address]);
+    await a.ready();
+    const session = await s.session();
+    const stream = await session.dial('c1:443');
+    const peerDrain = new Promise<void>((resolve) => session.once('peer-drain', resolve));
+    const closed = a.close();
+    await peerDrain;
+    expect(session.isPeerDraining).toBe(true);
+    expect(session.isClosed).toBe(false);
+    expect(await roundTrip(stream, 'during close')).toBe('during close');
+    await closed;
+    await eventually('server session closed', () => session.isClosed);
+  });
 });
 
 describe('health endpoints', () => {

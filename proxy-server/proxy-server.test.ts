@@ -113,8 +113,14 @@ describe('agent choice', () => {
       );
       for (let i = 0; i < 4; i++) expect(await echo(server, `via a2 #${i}`)).toBe(`via a2 #${i}`);
       expect({ a1: a1.dials.length, a2: a2.dials.length }).toEqual({ a1: 0, a2: 4 });
+      expect(server.isConnected('a')).toBe(true);
       await a2.session.close();
       await waitFor('a2 to leave', () => (server.stats().agents === 1 ? true : undefined));
+      // Only a draining agent left: the cluster no longer counts as connected (the hub's
+      // controllers report nothing through an agent that is going away), yet a dial still
+      // reaches it as a last resort.
+      expect(server.isConnected('a')).toBe(false);
+      expect(server.connectedClusters()).toEqual(new Set());
       expect(await echo(server, 'via draining a1')).toBe('via draining a1');
       expect(a1.dials).toEqual(['kube-apiserver:443']);
       await idle(server);

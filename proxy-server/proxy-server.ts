@@ -75,9 +75,12 @@ export interface ProxyServer {
   /** The metrics registry's text exposition, as /metrics serves it. */
   metricsText(): Promise<string>;
   agents(): AgentInfo[];
-  /** The clusters with at least one agent connected now (a new Set; O(clusters)). */
+  /**
+   * The clusters with at least one agent connected now and not draining (a new Set; O(agents)):
+   * the clusters a new dial can reach.
+   */
   connectedClusters(): Set<string>;
-  /** Whether `cluster` has at least one agent connected now. O(1). */
+  /** Whether `cluster` has at least one agent connected now and not draining. */
   isConnected(cluster: string): boolean;
   stats(): ProxyServerStats;
   /**

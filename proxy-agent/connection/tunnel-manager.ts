@@ -145,9 +145,16 @@ export class TunnelManager {
     for (const tunnel of this.#tunnels.values()) tunnel.session.sendDrain();
   }
 
-  /** Stops dialling; closes every session, resetting what is left after `timeoutMs`. */
+  /**
+   * Stops dialling; tells every server (DRAIN, unless `drain()` did) so that it stops choosing
+   * this agent and stops counting its cluster as reachable through it while the streams end;
+   * closes every session, resetting what is left after `timeoutMs`.
+   */
   close(timeoutMs: number): Promise<void> {
     this.#closing ??= (async () => {
+      if (this.#state === 'running') {
+        for (const tunnel of this.#tunnels.values()) tunnel.session.sendDrain();
+      }
       this.#stopDialling('closed');
       await Promise.all([...this.#tunnels.values()].map((t) => closeSession(t.session, timeoutMs)));
     })();

@@ -142,3 +142,25 @@ describe('AgentRegistry.route', () => {
     expect(r.agentsOf('a')).toEqual([]);
   });
 });
+
+describe('AgentRegistry presence', () => {
+  it('counts a cluster as reachable while one of its agents is not draining', () => {
+    const a1 = fake('a1', 'a');
+    const a2 = fake('a2', 'a');
+    const b1 = fake('b1', 'b', { isDraining: true });
+    const registry = registryOf([a1, a2, b1]);
+    expect(registry.hasCluster('a')).toBe(true);
+    expect(registry.hasCluster('b')).toBe(false);
+    expect(registry.hasCluster('c')).toBe(false);
+    expect([...registry.clusters()]).toEqual(['a']);
+
+    a1.isDraining = true;
+    expect(registry.hasCluster('a')).toBe(true);
+    a2.isDraining = true;
+    expect(registry.hasCluster('a')).toBe(false);
+    expect(registry.clusters().size).toBe(0);
+    // Still routable as a last resort (ANP), and still listed.
+    expect(routed(registry, 'x:443', 'a')).toMatch(/^a[12]$/);
+    expect(registry.size).toBe(3);
+  });
+});

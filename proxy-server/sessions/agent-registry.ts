@@ -26,6 +26,11 @@ export interface AgentRegistryOptions {
   random?: () => number;
 }
 
+function hasActive(agents: Iterable<RoutableAgent> | undefined): boolean {
+  for (const agent of agents ?? []) if (!agent.isDraining) return true;
+  return false;
+}
+
 function normalizeHost(host: string): string {
   const lower = host.toLowerCase();
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
@@ -81,14 +86,19 @@ export class AgentRegistry<A extends RoutableAgent> {
     return [...this.#all];
   }
 
-  /** Whether `cluster` has at least one agent registered. O(1). */
+  /**
+   * Whether `cluster` has at least one agent that is not draining: one that takes new dials (a
+   * draining agent is going away and refuses them once it closes). O(agents of the cluster).
+   */
   hasCluster(cluster: string): boolean {
-    return this.#byCluster.has(cluster);
+    return hasActive(this.#byCluster.get(cluster));
   }
 
-  /** The clusters with at least one agent, as a new Set. */
+  /** The clusters with at least one agent that is not draining, as a new Set. */
   clusters(): Set<string> {
-    return new Set(this.#byCluster.keys());
+    const clusters = new Set<string>();
+    for (const [cluster, agents] of this.#byCluster) if (hasActive(agents)) clusters.add(cluster);
+    return clusters;
   }
 
   /** The agents of one cluster (empty when none). */
