@@ -303,39 +303,32 @@ describe.each<Transport>(['grpc', 'websocket'])('proxy agent over %s', (transpor
     expect(a.stats().tunnels).toBe(0);
   });
 
-  it('drains: DRAIN reaches the server, open streams finish, then the tunnel closes', async () => {
-    const s = await server(transport);
-    const a = agent(transport, [s.address]);
-    await a.ready();
-    const session = await s.session();
-    const stream = await session.dial('c1:443');
-    const peerDrain = new Promise<void>((resolve) => session.once('peer-drain', resolve));
-    const drained = a.drain({ timeoutMs: 5000 });
-    await peerDrain;
-    expect(session.isPeerDraining).toBe(true);
-    // The open stream still works while draining.
-    expect(await roundTrip(stream, 'during drain')).toBe('during drain');
-    await drained;
-    expect(a.stats()).toEqual({ tunnels: 0, openStreams: 0, pendingDials: 0 });
-    await eventually('server session closed', () => session.isClosed);
-    await expect(a.ready()).rejects.toThrow(AgentError);
-  });
-
-  it('close() sends DRAIN first, so that the server stops counting on the agent while its streams end', async () => {
-    const s = await server(transport);
-    const a = agent(transport, [s.address]);
-    await a.ready();
-    const session = await s.session();
-    const stream = await session.dial('c1:443');
-    const peerDrain = new Promise<void>((resolve) => session.once('peer-drain', resolve));
-    const closed = a.close();
-    await peerDrain;
-    expect(session.isPeerDraining).toBe(true);
-    expect(session.isClosed).toBe(false);
-    expect(await roundTrip(stream, 'during close')).toBe('during close');
-    await closed;
-    await eventually('server session closed', () => session.isClosed);
-  });
+  // close() sends DRAIN too (unless drain() did), so that the server stops counting on the agent
+  // while its open streams end.
+  it.each([
+    { how: 'drain()', stop: (a: ProxyAgent) => a.drain({ timeoutMs: 5000 }) },
+    { how: 'close()', stop: (a: ProxyAgent) => a.close() },
+  ])(
+    '$how: DRAIN reaches the server, open streams finish, then the tunnel closes',
+    async ({ stop }) => {
+      const s = await server(transport);
+      const a = agent(transport, [s.address]);
+      await a.ready();
+      const session = await s.session();
+      const stream = await session.dial('c1:443');
+      const peerDrain = new Promise<void>((resolve) => session.once('peer-drain', resolve));
+      const stopped = stop(a);
+      await peerDrain;
+      expect(session.isPeerDraining).toBe(true);
+      expect(session.isClosed).toBe(false);
+      // The open stream still works meanwhile.
+      expect(await roundTrip(stream, 'while stopping')).toBe('while stopping');
+      await stopped;
+      expect(a.stats()).toEqual({ tunnels: 0, openStreams: 0, pendingDials: 0 });
+      await eventually('server session closed', () => session.isClosed);
+      await expect(a.ready()).rejects.toThrow(AgentError);
+    },
+  );
 });
 
 describe('health endpoints', () => {
