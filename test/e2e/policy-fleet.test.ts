@@ -15,7 +15,14 @@ import {
   POLICY_STATUS_SYNC_REASON,
 } from '../../hub/controllers/policy/index.ts';
 import { eventually } from '../framework/kubectl.ts';
-import { historyOf, PLACEMENT, policyFleet, template, until } from './policy-kit.ts';
+import {
+  everyClusterReported,
+  historyOf,
+  PLACEMENT,
+  policyFleet,
+  template,
+  until,
+} from './policy-kit.ts';
 
 const fleet = policyFleet('fleet');
 const { namespace: NAMESPACE, suffix, clusters } = fleet;
@@ -166,8 +173,9 @@ ${fleet.bindingYaml('pod-security', 'PolicySet')}`);
     // The root sums the clusters up: one NonCompliant makes it NonCompliant.
     const root = await fleet.rootWhere(
       name,
-      'NonCompliant with both clusters',
-      (p) => p.status?.status?.length === 2 && p.status.compliant === 'NonCompliant',
+      'NonCompliant with both clusters reported',
+      // The replicas' statuses reach the root one at a time: fleet2's may arrive first.
+      (p) => everyClusterReported(p) && p.status?.compliant === 'NonCompliant',
     );
     expect(root.status).toEqual({
       compliant: 'NonCompliant',
