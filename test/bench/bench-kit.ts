@@ -176,7 +176,7 @@ export function startChild(
   script: string,
   args: string[],
   name: string,
-  nodeArgs: string[] = [],
+  nodeArgs: readonly string[] = [],
 ): Child {
   const profile = process.env['BENCH_CPU_PROF_DIR']
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF_DIR']}`]

@@ -34,6 +34,7 @@ export class SoakProcess {
   readonly name: string;
   readonly #script: string;
   readonly #args: string[];
+  readonly #nodeArgs: readonly string[];
   #child: Child | undefined;
   #nextProbe = 1;
   generation = 0;
@@ -41,10 +42,11 @@ export class SoakProcess {
   /** The idle reading of the current generation, once taken (see soak.ts). */
   baseline: Reading | undefined;
 
-  constructor(name: string, script: string, args: string[]) {
+  constructor(name: string, script: string, args: string[], nodeArgs: readonly string[] = []) {
     this.name = name;
     this.#script = script;
     this.#args = args;
+    this.#nodeArgs = nodeArgs;
   }
 
   get pid(): number {
@@ -53,7 +55,10 @@ export class SoakProcess {
   }
 
   async start(): Promise<void> {
-    this.#child = startChild(this.#script, this.#args, this.name, ['--expose-gc']);
+    this.#child = startChild(this.#script, this.#args, this.name, [
+      '--expose-gc',
+      ...this.#nodeArgs,
+    ]);
     this.generation++;
     this.startedAt = performance.now();
     this.baseline = undefined;

@@ -21,6 +21,7 @@ import { availableParallelism } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
 import { parseArgs } from 'node:util';
 
+import { AGENT_NODE_FLAGS } from '../../bin/node-flags.ts';
 import type { ProxyServerAddresses } from '../../proxy-server/index.ts';
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
 import { countingSink, endlessSource, listenLoopback } from './bulk-kit.ts';
@@ -126,12 +127,19 @@ const tlsArgs = ['--cert', files.cert, '--key', files.key, '--ca', files.ca];
 const server = startChild('test/bench/bench-server.ts', tlsArgs, 'proxy-server', ['--expose-gc']);
 const { addresses } = await server.message<{ addresses: Required<ProxyServerAddresses> }>();
 // Relay baseline: client → relay1 (TLS) → relay2 (TLS) → sink, e2e TLS inside.
-const relay2 = startChild('test/bench/tls-relay.ts', ['--next', tlsSink, ...tlsArgs], 'relay2');
+// The relays run with the agent's Node flags: the baseline is the best a Node hop does here.
+const relay2 = startChild(
+  'test/bench/tls-relay.ts',
+  ['--next', tlsSink, ...tlsArgs],
+  'relay2',
+  AGENT_NODE_FLAGS,
+);
 const relay2Port = (await relay2.message<{ port: number }>()).port;
 const relay1 = startChild(
   'test/bench/tls-relay.ts',
   ['--next', `127.0.0.1:${relay2Port}`, '--next-tls', ...tlsArgs],
   'relay1',
+  AGENT_NODE_FLAGS,
 );
 const relay1Port = (await relay1.message<{ port: number }>()).port;
 
@@ -160,6 +168,7 @@ async function startAgent(transport: Transport): Promise<Child> {
   args.push('--kube-apiserver', httpsTarget, ...allow);
   const agent = startChild('test/bench/bench-agent.ts', args, `proxy-agent (${transport})`, [
     '--expose-gc',
+    ...AGENT_NODE_FLAGS,
   ]);
   await agent.message();
   return agent;
@@ -212,6 +221,9 @@ for (const transport of TRANSPORTS) {
 
   const rate = { direct: [] as number[], relay: [] as number[], tunnel: [] as number[] };
   const cpu = [0, 0, 0];
+  /** The relay chain's CPU, hop by hop (client + target, relay1, relay2): the tunnel's par. */
+  const relayCpu = [0, 0, 0];
+  const relayPids = [process.pid, relay1.pid, relay2.pid];
   const roundBytes = BULK_BYTES / ROUNDS;
   const paths = ['direct', 'relay', 'tunnel'] as const;
   for (let r = 0; r < ROUNDS; r++) {
@@ -219,7 +231,13 @@ for (const transport of TRANSPORTS) {
       const path = paths[(r + k) % paths.length] as (typeof paths)[number];
       const open = path === 'direct' ? openDirect : path === 'relay' ? openRelay : openTunnel;
       const measure = () => bulkRate(open, roundBytes, CHUNK);
-      rate[path].push(await (path === 'tunnel' ? withCpu(pids, cpu, measure) : measure()));
+      rate[path].push(
+        await (path === 'tunnel'
+          ? withCpu(pids, cpu, measure)
+          : path === 'relay'
+            ? withCpu(relayPids, relayCpu, measure)
+            : measure()),
+      );
     }
   }
   const download = { direct: [] as number[], tunnel: [] as number[] };
@@ -232,6 +250,7 @@ for (const transport of TRANSPORTS) {
   const bulkRatios = rate.tunnel.map((t, r) => t / (rate.direct[r] as number));
   const relayRatios = rate.tunnel.map((t, r) => t / (rate.relay[r] as number));
   const cpuPerGB = cpu.map((s) => round(s / (BULK_BYTES / 1e9), 2));
+  const relayCpuPerGB = relayCpu.map((s) => round(s / (BULK_BYTES / 1e9), 2));
 
   const [directLat, tunnelLat] = (await interleavedGets(
     [
@@ -280,6 +299,7 @@ for (const transport of TRANSPORTS) {
       ...['--kube-apiserver', httpsTarget],
     ],
     'many-agents',
+    AGENT_NODE_FLAGS,
   );
   const connectStarted = Date.now();
   await waitFor(
@@ -334,6 +354,9 @@ for (const transport of TRANSPORTS) {
     cpu_s_per_gb_client_and_target: cpuPerGB[0] as number,
     cpu_s_per_gb_server: cpuPerGB[1] as number,
     cpu_s_per_gb_agent: cpuPerGB[2] as number,
+    relay_cpu_s_per_gb_client_and_target: relayCpuPerGB[0] as number,
+    relay_cpu_s_per_gb_hop1: relayCpuPerGB[1] as number,
+    relay_cpu_s_per_gb_hop2: relayCpuPerGB[2] as number,
     relay_ratio: round(median(relayRatios), 3),
     get_direct_p50_ms: round(percentile(directLat, 50), 3),
     get_tunnel_p50_ms: round(percentile(tunnelLat, 50), 3),
