@@ -33,6 +33,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 
+import { AGENT_NODE_FLAGS } from '../../bin/node-flags.ts';
 import { ADDON_GROUP, CLUSTER_GROUP, WORK_GROUP } from '../../hub/api/index.ts';
 import { SLOW_STOP_WARNING, startHub } from '../../hub/hub-process/start-hub.ts';
 import { startCustomInformer } from '../../hub/kube/informer.ts';
@@ -245,9 +246,15 @@ try {
       },
     },
     listen: { agentGrpc: 0, registration: 0, gateway: 0, health: 0 },
-    onError: (what) => {
+    onError: (what, err) => {
       const kind = what.replace(/ bw-\d+$/, '');
-      hubErrors.set(kind, (hubErrors.get(kind) ?? 0) + 1);
+      const seen = hubErrors.get(kind) ?? 0;
+      hubErrors.set(kind, seen + 1);
+      // The first of each kind on stderr, with when it came (they are retried, and counted).
+      if (seen === 0) {
+        const at = ((performance.now() - started) / 1000).toFixed(1);
+        log(`hub retried ${kind} at ${at} s: ${err instanceof Error ? err.message : String(err)}`);
+      }
     },
   });
   const server = hub.server;
@@ -299,6 +306,7 @@ try {
         ...['--kube-apiserver', kubeApiserver],
       ],
       `agents ${from}…${from + count - 1}`,
+      AGENT_NODE_FLAGS,
     );
     children.push(child);
     await child.message(120_000);
