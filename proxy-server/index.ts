@@ -51,6 +51,6 @@ export type {
 } from './options.ts';
 export { RegistrationError, isRegistrationError } from './registration/index.ts';
 export type { RegistrationBackend, RegistrationCaller } from './registration/index.ts';
-export { startProxyServer } from './proxy-server.ts';
+export { SERVER_SLOW_CLOSE_WARNING, SLOW_CLOSE_MS, startProxyServer } from './proxy-server.ts';
 export type { ProxyServer, ProxyServerAddresses, ProxyServerStats } from './proxy-server.ts';
 export type { AgentIdentity, AgentInfo, AgentTransportKind } from './sessions/index.ts';

@@ -3,14 +3,14 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 
 import { ProtocolError } from '../protocol/index.ts';
 import type { IncomingDial, TunnelStreamApi } from '../protocol/index.ts';
 import { ServerError } from './errors.ts';
 import { SILENT_LOGGER } from './logger.ts';
 import type { ProxyServerOptions } from './options.ts';
-import { startProxyServer } from './proxy-server.ts';
+import { SERVER_SLOW_CLOSE_WARNING, SLOW_CLOSE_MS, startProxyServer } from './proxy-server.ts';
 import type { ProxyServer } from './proxy-server.ts';
 import { connectTestAgent, echoDial } from './testing/test-peers.ts';
 import type { TestAgent } from './testing/test-peers.ts';
@@ -212,6 +212,40 @@ describe('shutdown', () => {
     await closing;
     expect(await a1.closed).toBeUndefined();
     expect(server.stats()).toEqual({ agents: 0, openStreams: 0, pendingDials: 0 });
+  });
+
+  it('close() names the parts still closing after SLOW_CLOSE_MS in a warning', async () => {
+    const warnings: Array<{ msg: string; fields: unknown }> = [];
+    const server = await start({
+      logger: { ...SILENT_LOGGER, warn: (msg, fields) => warnings.push({ msg, fields }) },
+    });
+    const held: TunnelStreamApi[] = [];
+    await agent(server, 'a1', held);
+    const stream = await server.dial('a', 'hold:1');
+    stream.on('error', () => {});
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const closing = server.close();
+      // Real time for the parts that close at once (setImmediate and Date are not faked).
+      const t0 = Date.now();
+      while (Date.now() - t0 < 300) await new Promise((resolve) => setImmediate(resolve));
+      vi.advanceTimersByTime(SLOW_CLOSE_MS - 1);
+      expect(warnings).toEqual([]);
+      vi.advanceTimersByTime(1);
+      // The held stream keeps the agent's tunnel open, and so the gRPC call it rides on that
+      // the agent listener waits for; everything else has closed.
+      expect(warnings).toEqual(
+        ['agent tunnels', 'gRPC agent listener'].map((part) => ({
+          msg: SERVER_SLOW_CLOSE_WARNING,
+          fields: { part, waitedMs: SLOW_CLOSE_MS },
+        })),
+      );
+      stream.destroy();
+      held[0]?.destroy();
+      await closing;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('close() destroys what is still open after shutdownTimeoutMs', async () => {

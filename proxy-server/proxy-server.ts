@@ -59,13 +59,19 @@ export interface ProxyServerStats {
   pendingDials: number;
 }
 
+/** After this long, close() names each part that has not closed yet (it may hold up close()). */
+export const SLOW_CLOSE_MS = 10_000;
+/** The message of that warning; its fields `part` and `waitedMs`. */
+export const SERVER_SLOW_CLOSE_WARNING = 'proxy-server part slow to close';
+
 /**
  * A running proxy-server.
  *
  * Lifecycle: `close()` stops accepting agents, frontends and dials, lets open streams finish
  * for up to `shutdownTimeoutMs` (no DRAIN is sent: agents simply see their tunnel end once its
  * streams are done), then destroys what is left; it resolves when every listener and socket is
- * closed. `destroy(err)` aborts now: every stream is reset ('tunnel-closed'), every agent and
+ * closed; a part still closing after SLOW_CLOSE_MS is named in a warning
+ * (SERVER_SLOW_CLOSE_WARNING). `destroy(err)` aborts now: every stream is reset ('tunnel-closed'), every agent and
  * frontend connection dropped; a pending close() then resolves. Both are idempotent.
  * Concurrency: any number of dials may run at once; stats() and agents() are snapshots.
  */
@@ -394,23 +400,41 @@ class RunningProxyServer implements ProxyServer {
         ),
       );
     }, shutdownTimeoutMs);
+    const parts: Array<readonly [string, Promise<void> | undefined]> = [
+      ['agent tunnels', Promise.all(this.#registry.all().map((agent) => agent.close())).then()],
+      ['gRPC frontend sessions', l.frontendGrpc?.closeSessions()],
+      ['WebSocket frontend sessions', l.frontendWebSocket?.closeSessions()],
+      ['HTTP CONNECT frontend', l.connect?.close()],
+      ['gRPC agent listener', l.agentGrpc?.close(shutdownTimeoutMs)],
+      ['gRPC frontend listener', l.frontendGrpc?.close(shutdownTimeoutMs)],
+      ['WebSocket agent listener', l.agentWebSocket?.close()],
+      ['WebSocket frontend listener', l.frontendWebSocket?.close()],
+      // Its pooled agent-api connections are agent streams: they end once it has closed.
+      ['gateway', l.gateway?.close()],
+      ['in-process spoke clients', this.#spokeClients?.close()],
+      ['registration', l.registration?.close()],
+    ];
+    const pending = new Set<string>();
+    const slow = setTimeout(() => {
+      for (const part of pending)
+        logger.warn(SERVER_SLOW_CLOSE_WARNING, { part, waitedMs: SLOW_CLOSE_MS });
+    }, SLOW_CLOSE_MS);
+    slow.unref();
     try {
-      await Promise.all([
-        ...this.#registry.all().map((agent) => agent.close()),
-        l.frontendGrpc?.closeSessions(),
-        l.frontendWebSocket?.closeSessions(),
-        l.connect?.close(),
-        l.agentGrpc?.close(shutdownTimeoutMs),
-        l.frontendGrpc?.close(shutdownTimeoutMs),
-        l.agentWebSocket?.close(),
-        l.frontendWebSocket?.close(),
-        // Its pooled agent-api connections are agent streams: they end once it has closed.
-        l.gateway?.close(),
-        this.#spokeClients?.close(),
-        l.registration?.close(),
-      ]);
+      await Promise.all(
+        parts.map(async ([name, closing]) => {
+          if (closing === undefined) return;
+          pending.add(name);
+          try {
+            await closing;
+          } finally {
+            pending.delete(name);
+          }
+        }),
+      );
     } finally {
       clearTimeout(timer);
+      clearTimeout(slow);
     }
     await l.health?.close();
     logger.info('proxy-server closed', { serverId: this.serverId });

@@ -37,7 +37,7 @@ import { AGENT_NODE_FLAGS } from '../../bin/node-flags.ts';
 import { ADDON_GROUP, CLUSTER_GROUP, WORK_GROUP } from '../../hub/api/index.ts';
 import { SLOW_STOP_WARNING, startHub } from '../../hub/hub-process/start-hub.ts';
 import { startCustomInformer } from '../../hub/kube/informer.ts';
-import { SILENT_LOGGER } from '../../proxy-server/index.ts';
+import { SERVER_SLOW_CLOSE_WARNING, SILENT_LOGGER } from '../../proxy-server/index.ts';
 import { ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
 import {
   type Child,
@@ -226,6 +226,12 @@ function cpuSplit(): () => Record<string, number> {
     );
 }
 const hubErrors = new Map<string, number>();
+/** What the silent hub logs all the same: the parts that hold up its close, by name. */
+const CLOSE_WARNINGS = new Set([
+  SLOW_STOP_WARNING,
+  SERVER_SLOW_CLOSE_WARNING,
+  'graceful shutdown timed out, destroying',
+]);
 let hub: Awaited<ReturnType<typeof startHub>> | undefined;
 let exitCode = 0;
 try {
@@ -242,7 +248,7 @@ try {
     logger: {
       ...SILENT_LOGGER,
       warn: (msg, fields) => {
-        if (msg === SLOW_STOP_WARNING) log(`${msg}: ${JSON.stringify(fields)}`);
+        if (CLOSE_WARNINGS.has(msg)) log(`${msg}: ${JSON.stringify(fields)}`);
       },
     },
     listen: { agentGrpc: 0, registration: 0, gateway: 0, health: 0 },
