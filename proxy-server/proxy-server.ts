@@ -421,22 +421,27 @@ class RunningProxyServer implements ProxyServer {
     }, SLOW_CLOSE_MS);
     slow.unref();
     try {
-      await Promise.all(
-        parts.map(async ([name, closing]) => {
-          if (closing === undefined) return;
-          pending.add(name);
-          try {
-            await closing;
-          } finally {
-            pending.delete(name);
-          }
-        }),
-      );
+      try {
+        await Promise.all(
+          parts.map(async ([name, closing]) => {
+            if (closing === undefined) return;
+            pending.add(name);
+            try {
+              await closing;
+            } finally {
+              pending.delete(name);
+            }
+          }),
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+      // Last, so that /healthz and /metrics answer while the rest closes.
+      pending.add('health listener');
+      await l.health?.close();
     } finally {
-      clearTimeout(timer);
       clearTimeout(slow);
     }
-    await l.health?.close();
     logger.info('proxy-server closed', { serverId: this.serverId });
   }
 
