@@ -10,11 +10,9 @@ if (major < 24) {
   );
   process.exit(1);
 }
-// On Linux, run on jemalloc when it is installed (bin/allocator.ts says why), and with the
-// program's Node flags (bin/node-flags.ts): the process replaces itself with the same command,
-// the library preloaded and the flags added. Same pid, same arguments.
+// On Linux, run on jemalloc when it is installed (bin/allocator.ts says why): the process
+// replaces itself with the same command, the library preloaded. Same pid, same arguments.
 const { allocatorEnv, chooseAllocator } = await import('./allocator.ts');
-const { missingNodeFlags, nodeFlagsFor } = await import('./node-flags.ts');
 let allocator;
 try {
   allocator = chooseAllocator(process.env);
@@ -23,12 +21,11 @@ try {
   process.exit(1);
 }
 const env = allocatorEnv(process.env, allocator);
-const flags = missingNodeFlags(nodeFlagsFor(process.argv[2]), process.execArgv);
-if (env !== undefined || flags.length > 0) {
+if (env !== undefined) {
   process.execve(
     process.execPath,
-    [process.execPath, ...process.execArgv, ...flags, ...process.argv.slice(1)],
-    env ?? process.env,
+    [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    env,
   );
 }
 // The two tunnel processes are separate programs with their own flags (`--help` lists them);

@@ -33,7 +33,6 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { AGENT_NODE_FLAGS } from '../../bin/node-flags.ts';
 import {
   DEFAULT_AGENT_ADMISSION_RATE,
   type ProxyServerAddresses,
@@ -162,9 +161,7 @@ for (let from = 0; from < AGENTS; from += AGENTS_PER_PROCESS) {
   const args = ['--prefix', 'scale-', '--from', String(from), '--count', String(count)];
   args.push('--server', agentServer, '--transport', transport);
   args.push('--ca', files.ca, '--ca-key', files.caKey);
-  agentProcesses.push(
-    startChild('test/bench/scale-agents.ts', args, `agents ${from}+${count}`, AGENT_NODE_FLAGS),
-  );
+  agentProcesses.push(startChild('test/bench/scale-agents.ts', args, `agents ${from}+${count}`));
 }
 await Promise.all(agentProcesses.map((p) => p.message(600_000)));
 process.stderr.write(`${AGENTS} certificates issued in ${agentProcesses.length} processes\n`);

@@ -34,7 +34,6 @@ export class SoakProcess {
   readonly name: string;
   readonly #script: string;
   readonly #args: string[];
-  readonly #nodeArgs: readonly string[];
   #child: Child | undefined;
   #nextProbe = 1;
   generation = 0;
@@ -42,11 +41,10 @@ export class SoakProcess {
   /** The idle reading of the current generation, once taken (see soak.ts). */
   baseline: Reading | undefined;
 
-  constructor(name: string, script: string, args: string[], nodeArgs: readonly string[] = []) {
+  constructor(name: string, script: string, args: string[]) {
     this.name = name;
     this.#script = script;
     this.#args = args;
-    this.#nodeArgs = nodeArgs;
   }
 
   get pid(): number {
@@ -55,10 +53,7 @@ export class SoakProcess {
   }
 
   async start(): Promise<void> {
-    this.#child = startChild(this.#script, this.#args, this.name, [
-      '--expose-gc',
-      ...this.#nodeArgs,
-    ]);
+    this.#child = startChild(this.#script, this.#args, this.name, ['--expose-gc']);
     this.generation++;
     this.startedAt = performance.now();
     this.baseline = undefined;

@@ -32,7 +32,6 @@ import { parseArgs } from 'node:util';
 
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 
-import { AGENT_NODE_FLAGS } from '../../bin/node-flags.ts';
 import { generateKeyPair, issueCert, renderKubeconfig } from '../../certs/index.ts';
 import { CLUSTER_GROUP } from '../../hub/api/index.ts';
 import { grantSandboxAdmins } from '../../hub/local-sandbox/spoke-agent-identity.ts';
@@ -159,18 +158,13 @@ try {
       usage: 'server-client',
       keyPair,
     });
-    return new SoakProcess(
-      `agent ${cluster}/${agent}`,
-      'test/bench/soak-agent.ts',
-      [
-        ...['--cluster', cluster, '--agent', agent, '--server', `127.0.0.1:${agentPort}`],
-        ...['--cert', file(`${cluster}-${agent}.crt`, cert.certPem)],
-        ...['--key', file(`${cluster}-${agent}.key`, cert.keyPem), '--ca', caFile],
-        ...['--token-file', local.tokenFile, '--spoke-ca', spokeCaFile],
-        ...['--kube-apiserver', new URL(spokePlane.server).host, '--allow', targetAddress],
-      ],
-      AGENT_NODE_FLAGS,
-    );
+    return new SoakProcess(`agent ${cluster}/${agent}`, 'test/bench/soak-agent.ts', [
+      ...['--cluster', cluster, '--agent', agent, '--server', `127.0.0.1:${agentPort}`],
+      ...['--cert', file(`${cluster}-${agent}.crt`, cert.certPem)],
+      ...['--key', file(`${cluster}-${agent}.key`, cert.keyPem), '--ca', caFile],
+      ...['--token-file', local.tokenFile, '--spoke-ca', spokeCaFile],
+      ...['--kube-apiserver', new URL(spokePlane.server).host, '--allow', targetAddress],
+    ]);
   });
   processes.push(...agents);
   await Promise.all(agents.map((a) => a.start()));

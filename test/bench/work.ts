@@ -33,7 +33,6 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 
-import { AGENT_NODE_FLAGS } from '../../bin/node-flags.ts';
 import { ADDON_GROUP, CLUSTER_GROUP, WORK_GROUP } from '../../hub/api/index.ts';
 import { SLOW_STOP_WARNING, startHub } from '../../hub/hub-process/start-hub.ts';
 import { startCustomInformer } from '../../hub/kube/informer.ts';
@@ -312,7 +311,6 @@ try {
         ...['--kube-apiserver', kubeApiserver],
       ],
       `agents ${from}…${from + count - 1}`,
-      AGENT_NODE_FLAGS,
     );
     children.push(child);
     await child.message(120_000);
