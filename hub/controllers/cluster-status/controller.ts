@@ -19,11 +19,10 @@ import { decideStatus, type SpokeProbe } from './status-decision.ts';
 /**
  * Default period of the status resync, in ms. Agents coming and going are seen within
  * `agentPollMs` (1 s) and ManagedCluster changes at once; the resync re-reads `/readyz`, the
- * version, claims and capacity of connected clusters, as often as OCM's registration agent
- * checks its cluster (`--cluster-healthcheck-period`, 1 min by default). Each is a probe through
- * the tunnel: with 1,000 clusters, 30 s made them the settled hub's main work.
+ * version, claims and capacity of connected clusters (OCM's klusterlet renews its lease every
+ * 60 s).
  */
-export const DEFAULT_STATUS_RESYNC_MS = 60_000;
+export const DEFAULT_STATUS_RESYNC_MS = 30_000;
 /**
  * Default period of a full probe, in ms: /version, the kube-system namespace and the nodes are
  * read when an agent of the cluster connects and then at most this often (a large cluster's
