@@ -30,10 +30,9 @@ export {
   HUB_CONTROLLER_USER,
   HUB_CONTROLLERS_GROUP,
   HUB_CONTROLLERS_SPOKE_GROUP,
-  SpokeKubeConfig,
   spokeIdentityName,
 } from './gateway/index.ts';
-export type { InProcessIdentity } from './gateway/index.ts';
+export type { InProcessIdentity, SpokeKubeConfig } from './gateway/index.ts';
 export { SILENT_LOGGER, createJsonLogger } from './logger.ts';
 export type { JsonLoggerOptions, LogLevel, Logger } from './logger.ts';
 export {

@@ -3,6 +3,7 @@
  * dialer and the metrics, starts the listeners that are enabled, turns each authenticated agent
  * transport into an AgentSession, and shuts everything down in order.
  */
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 
 import { TUNNEL_CLOSE_CODES, TunnelSession } from '../protocol/index.ts';
@@ -18,7 +19,7 @@ import { Dialer } from './dialer.ts';
 import { ServerError, errorMessage } from './errors.ts';
 import { ConnectFrontend, GrpcFrontend, WebSocketFrontend } from './frontend/index.ts';
 import { ClusterGateway } from './gateway/index.ts';
-import { SpokeClients, SpokeKubeConfig, inProcessSpokeIdentity } from './gateway/index.ts';
+import { SpokeClients, type SpokeKubeConfig, inProcessSpokeIdentity } from './gateway/index.ts';
 import type { InProcessIdentity } from './gateway/index.ts';
 import { HealthServer } from './health-server.ts';
 import type { Readiness } from './health-server.ts';
@@ -58,6 +59,17 @@ export interface ProxyServerStats {
   /** Dials routed to an agent and not yet answered. */
   pendingDials: number;
 }
+
+/**
+ * The module of SpokeKubeConfig, loaded on the first spokeKubeConfig() call (synchronously, as
+ * that method is). The class extends @kubernetes/client-node's KubeConfig, and that client is
+ * 30 of a proxy-server's 42 MiB of heap; only a hub's in-process controllers need it. Every full
+ * garbage collection marks the whole heap, and the tunnel's Buffers bring several a second at
+ * tunnel speed (README, tunnel benchmark), so a standalone proxy-server keeps its heap small.
+ */
+type SpokeKubeConfigModule = typeof import('./gateway/spoke-kube-config.ts');
+let spokeKubeConfigModule: SpokeKubeConfigModule | undefined;
+const loadModule = createRequire(import.meta.url);
 
 /** After this long, close() names each part that has not closed yet (it may hold up close()). */
 export const SLOW_CLOSE_MS = 10_000;
@@ -355,7 +367,8 @@ class RunningProxyServer implements ProxyServer {
       caPem: this.#options.tls.caPem,
       cert: gateway.cert,
     });
-    return new SpokeKubeConfig(this.#spokeClients, cluster, spokeIdentity);
+    spokeKubeConfigModule ??= loadModule('./gateway/spoke-kube-config.ts') as SpokeKubeConfigModule;
+    return new spokeKubeConfigModule.SpokeKubeConfig(this.#spokeClients, cluster, spokeIdentity);
   }
 
   close(): Promise<void> {

@@ -25,4 +25,6 @@ export { PROXY_RESOURCE, proxyVerb, spokeIdentity } from './hub-identity.ts';
 export type { HubUser, SpokeIdentity } from './hub-identity.ts';
 export { REVIEW_CACHE_TTL_MS } from './review-cache.ts';
 export { SpokeClients } from './spoke-clients.ts';
-export { AGENT_API_SERVER, SpokeKubeConfig } from './spoke-kube-config.ts';
+// A type only: the class extends the Kubernetes client's KubeConfig, so its module (and that
+// client, most of a proxy-server's heap) loads when the hub first asks for one (proxy-server.ts).
+export type { SpokeKubeConfig } from './spoke-kube-config.ts';
