@@ -21,6 +21,7 @@ import { ConnectFrontend, GrpcFrontend, WebSocketFrontend } from './frontend/ind
 import { ClusterGateway } from './gateway/index.ts';
 import { SpokeClients, type SpokeKubeConfig, inProcessSpokeIdentity } from './gateway/index.ts';
 import type { InProcessIdentity } from './gateway/index.ts';
+import type * as SpokeKubeConfigExports from './gateway/spoke-kube-config.ts';
 import { HealthServer } from './health-server.ts';
 import type { Readiness } from './health-server.ts';
 import { ServerMetrics } from './metrics.ts';
@@ -67,7 +68,7 @@ export interface ProxyServerStats {
  * garbage collection marks the whole heap, and the tunnel's Buffers bring several a second at
  * tunnel speed (README, tunnel benchmark), so a standalone proxy-server keeps its heap small.
  */
-type SpokeKubeConfigModule = typeof import('./gateway/spoke-kube-config.ts');
+type SpokeKubeConfigModule = typeof SpokeKubeConfigExports;
 let spokeKubeConfigModule: SpokeKubeConfigModule | undefined;
 const loadModule = createRequire(import.meta.url);
 
