@@ -84,8 +84,9 @@ export const SERVER_SLOW_CLOSE_WARNING = 'proxy-server part slow to close';
  * for up to `shutdownTimeoutMs` (no DRAIN is sent: agents simply see their tunnel end once its
  * streams are done), then destroys what is left; it resolves when every listener and socket is
  * closed; a part still closing after SLOW_CLOSE_MS is named in a warning
- * (SERVER_SLOW_CLOSE_WARNING). `destroy(err)` aborts now: every stream is reset ('tunnel-closed'), every agent and
- * frontend connection dropped; a pending close() then resolves. Both are idempotent.
+ * (SERVER_SLOW_CLOSE_WARNING). `destroy(err)` aborts now: every stream is reset
+ * ('tunnel-closed'), every agent and frontend connection dropped; a pending close() then
+ * resolves. Both are idempotent.
  * Concurrency: any number of dials may run at once; stats() and agents() are snapshots.
  */
 export interface ProxyServer {
