@@ -50,6 +50,12 @@ export type {
 } from './options.ts';
 export { RegistrationError, isRegistrationError } from './registration/index.ts';
 export type { RegistrationBackend, RegistrationCaller } from './registration/index.ts';
-export { SERVER_SLOW_CLOSE_WARNING, SLOW_CLOSE_MS, startProxyServer } from './proxy-server.ts';
+export {
+  SERVER_SHUTDOWN_TIMEOUT_WARNING,
+  SERVER_SLOW_CLOSE_WARNING,
+  SLOW_CLOSE_MS,
+  startProxyServer,
+} from './proxy-server.ts';
+export { awaitWarningIfSlow } from './slow-close.ts';
 export type { ProxyServer, ProxyServerAddresses, ProxyServerStats } from './proxy-server.ts';
 export type { AgentIdentity, AgentInfo, AgentTransportKind } from './sessions/index.ts';

@@ -29,6 +29,7 @@ import { validateOptions } from './options.ts';
 import type { ProxyServerOptions, ResolvedOptions } from './options.ts';
 import { RegistrationListener } from './registration/index.ts';
 import { AgentRegistry, AgentSession } from './sessions/index.ts';
+import { awaitWarningIfSlow } from './slow-close.ts';
 import type { AgentIdentity, AgentInfo, AgentTransportKind } from './sessions/index.ts';
 
 /** Where each enabled listener is bound. */
@@ -76,6 +77,8 @@ const loadModule = createRequire(import.meta.url);
 export const SLOW_CLOSE_MS = 10_000;
 /** The message of that warning; its fields `part` and `waitedMs`. */
 export const SERVER_SLOW_CLOSE_WARNING = 'proxy-server part slow to close';
+/** Logged when close() gives up waiting (`shutdownTimeoutMs`) and destroys what is left. */
+export const SERVER_SHUTDOWN_TIMEOUT_WARNING = 'graceful shutdown timed out, destroying';
 
 /**
  * A running proxy-server.
@@ -407,7 +410,7 @@ class RunningProxyServer implements ProxyServer {
     logger.info('proxy-server closing', { serverId: this.serverId, agents: this.#registry.size });
     const l = this.#listeners;
     const timer = setTimeout(() => {
-      logger.warn('graceful shutdown timed out, destroying', { shutdownTimeoutMs });
+      logger.warn(SERVER_SHUTDOWN_TIMEOUT_WARNING, { shutdownTimeoutMs });
       this.destroy(
         new ServerError(
           'SERVER_ERR_CLOSED',
@@ -429,34 +432,21 @@ class RunningProxyServer implements ProxyServer {
       ['in-process spoke clients', this.#spokeClients?.close()],
       ['registration', l.registration?.close()],
     ];
-    const pending = new Set<string>();
-    const slow = setTimeout(() => {
-      for (const part of pending)
-        logger.warn(SERVER_SLOW_CLOSE_WARNING, { part, waitedMs: SLOW_CLOSE_MS });
-    }, SLOW_CLOSE_MS);
-    slow.unref();
+    const namedIfSlow = (part: string, closing: Promise<unknown>): Promise<void> =>
+      awaitWarningIfSlow(closing, SLOW_CLOSE_MS, () =>
+        logger.warn(SERVER_SLOW_CLOSE_WARNING, { part, waitedMs: SLOW_CLOSE_MS }),
+      );
     try {
-      try {
-        await Promise.all(
-          parts.map(async ([name, closing]) => {
-            if (closing === undefined) return;
-            pending.add(name);
-            try {
-              await closing;
-            } finally {
-              pending.delete(name);
-            }
-          }),
-        );
-      } finally {
-        clearTimeout(timer);
-      }
-      // Last, so that /healthz and /metrics answer while the rest closes.
-      pending.add('health listener');
-      await l.health?.close();
+      await Promise.all(
+        parts.map(([part, closing]) =>
+          closing === undefined ? undefined : namedIfSlow(part, closing),
+        ),
+      );
     } finally {
-      clearTimeout(slow);
+      clearTimeout(timer);
     }
+    // Last, so that /healthz and /metrics answer while the rest closes.
+    if (l.health !== undefined) await namedIfSlow('health listener', l.health.close());
     logger.info('proxy-server closed', { serverId: this.serverId });
   }
 

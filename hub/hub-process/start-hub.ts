@@ -14,6 +14,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 
 import {
   HUB_CONTROLLER_IDENTITY,
+  awaitWarningIfSlow,
   type ListenOptions,
   createJsonLogger,
   type Logger,
@@ -124,16 +125,9 @@ export const SLOW_STOP_WARNING = 'hub part slow to stop';
 
 /** Runs `stopper`; warns once if it takes longer than {@link SLOW_STOP_MS}. */
 export async function stopWarningIfSlow([name, stop]: Stopper, logger: Logger): Promise<void> {
-  const slow = setTimeout(
-    () => logger.warn(SLOW_STOP_WARNING, { part: name, waitedMs: SLOW_STOP_MS }),
-    SLOW_STOP_MS,
+  await awaitWarningIfSlow(stop(), SLOW_STOP_MS, () =>
+    logger.warn(SLOW_STOP_WARNING, { part: name, waitedMs: SLOW_STOP_MS }),
   );
-  slow.unref();
-  try {
-    await stop();
-  } finally {
-    clearTimeout(slow);
-  }
 }
 
 /** A running hub. `close()` stops everything; idempotent. */

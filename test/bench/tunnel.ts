@@ -277,15 +277,17 @@ for (const transport of TRANSPORTS) {
   // RSS after a full GC in both processes: what the streams retain, not what awaits collection.
   // The collection is a last-resort one, which also unmaps the heap pages V8 keeps for reuse
   // after collections (resident until then: they follow the heap's high-water mark, e.g. of the
-  // 2,000 TLS handshakes, not what the agents hold); `lastReleasedKiB` is what that gave back.
-  let lastReleasedKiB = 0;
-  const settledRss = async (children: Child[]): Promise<number> => {
+  // 2,000 TLS handshakes, not what the agents hold); `releasedKiB` is what that gave back.
+  const settled = async (children: Child[]): Promise<{ rss: number; releasedKiB: number }> => {
     const released = await Promise.all(
       children.map((c) => c.collectGarbage({ releasePooledPages: true })),
     );
-    lastReleasedKiB = released.reduce((a, b) => a + b, 0);
-    return children.reduce((sum, c) => sum + rssKiB(c.pid), 0);
+    return {
+      rss: children.reduce((sum, c) => sum + rssKiB(c.pid), 0),
+      releasedKiB: released.reduce((a, b) => a + b, 0),
+    };
   };
+  const settledRss = async (children: Child[]): Promise<number> => (await settled(children)).rss;
   // Both readings after the same quiet time.
   await sleep(QUIET_MS);
   const before = await settledRss([server, agent]);
@@ -313,8 +315,9 @@ for (const transport of TRANSPORTS) {
   );
   const connectSeconds = (Date.now() - connectStarted) / 1000;
   await sleep(IDLE_SETTLE_MS);
-  const perIdle = ((await settledRss([server])) - idleBefore) / IDLE_AGENTS;
-  const perIdleWithPool = perIdle + lastReleasedKiB / IDLE_AGENTS;
+  const idleAfter = await settled([server]);
+  const perIdle = (idleAfter.rss - idleBefore) / IDLE_AGENTS;
+  const perIdleWithPool = perIdle + idleAfter.releasedKiB / IDLE_AGENTS;
   const idleCpu = cpuSeconds(idle.pid);
   const othersCpu = machineBusySeconds() - busyBefore - (ours() - oursBefore) - idleCpu;
   const sectionSeconds = (Date.now() - sectionStarted) / 1000;

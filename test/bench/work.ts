@@ -36,7 +36,11 @@ import {
 import { ADDON_GROUP, CLUSTER_GROUP, WORK_GROUP } from '../../hub/api/index.ts';
 import { SLOW_STOP_WARNING, startHub } from '../../hub/hub-process/start-hub.ts';
 import { startCustomInformer } from '../../hub/kube/informer.ts';
-import { SERVER_SLOW_CLOSE_WARNING, SILENT_LOGGER } from '../../proxy-server/index.ts';
+import {
+  SERVER_SHUTDOWN_TIMEOUT_WARNING,
+  SERVER_SLOW_CLOSE_WARNING,
+  SILENT_LOGGER,
+} from '../../proxy-server/index.ts';
 import { ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
 import {
   type Child,
@@ -229,7 +233,7 @@ const hubErrors = new Map<string, number>();
 const CLOSE_WARNINGS = new Set([
   SLOW_STOP_WARNING,
   SERVER_SLOW_CLOSE_WARNING,
-  'graceful shutdown timed out, destroying',
+  SERVER_SHUTDOWN_TIMEOUT_WARNING,
 ]);
 let hub: Awaited<ReturnType<typeof startHub>> | undefined;
 let exitCode = 0;
