@@ -9,7 +9,10 @@
  * conflict (the cache may still hold the older object), it asks the API server. `store.list()`
  * is the cache once synced. Writes always go to the API server; the cache sees them through
  * the watch a moment later, so a controller that compares with the cached object may write once
- * more than needed and get a conflict, which makes its next read a live one.
+ * more than needed and get a conflict, which makes its next read a live one. Labels written
+ * through `store.patchLabels` show in `store.get` at once, until the cache shows them (or 10 s
+ * have passed: {@link createLabelOverlay}), so a controller that sets a label does not set it
+ * again at every reconcile while the watch lags.
  *
  * `watch` is a `ClusterReconcilerOptions['watch']`: it reports a name when a cluster appears, is
  * deleted, or its spec changes (`metadata.generation`), never for status or label writes, as
@@ -20,6 +23,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 
 import { CLUSTER_GROUP, type ManagedCluster } from '../api/index.ts';
 import { startReadThroughCache } from './informer.ts';
+import { createLabelOverlay } from './label-overlay.ts';
 import { kubeManagedClusterStore, type ManagedClusterStore } from './managed-cluster-store.ts';
 import { onSpecChange, type ClusterWatch } from './managed-cluster-watch.ts';
 
@@ -72,6 +76,7 @@ export function startManagedClusterCache(
   // ManagedCluster's generated type differs from client-node's KubernetesObject only in how
   // creationTimestamp is typed (string vs Date); the cache holds the JSON objects as served.
   const asCluster = (o: KubernetesObject | undefined) => o as unknown as ManagedCluster | undefined;
+  const labelsWritten = createLabelOverlay();
 
   const store: ManagedClusterStore = {
     async list() {
@@ -79,20 +84,25 @@ export function startManagedClusterCache(
       return cached === undefined ? live.list() : cached.map((o) => asCluster(o) as ManagedCluster);
     },
     async get(name) {
-      return asCluster(
+      const read = asCluster(
         await cache.read(
           name,
           undefined,
           async () => (await live.get(name)) as unknown as KubernetesObject | undefined,
         ),
       );
+      return labelsWritten.apply(name, read);
     },
     async replaceStatus(cluster) {
       const written = await live.replaceStatus(cluster);
       if (!written && cluster.metadata?.name !== undefined) cache.invalidate(cluster.metadata.name);
       return written;
     },
-    patchLabels: (name, labels) => live.patchLabels(name, labels),
+    async patchLabels(name, labels) {
+      const done = await live.patchLabels(name, labels);
+      if (done) labelsWritten.record(name, labels);
+      return done;
+    },
   };
 
   return {

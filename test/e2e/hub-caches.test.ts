@@ -1,6 +1,6 @@
 // The hub's shared caches (ManagedClusters, ManagedClusterAddOns) against the real hub API
-// server: reads come from memory once synced, a status write that lost to a conflict makes the
-// next read live, and the cluster watch reports new, changed-spec and deleted clusters but not
+// server: reads come from memory once synced, a label write shows at once, a status write that
+// lost to a conflict makes the next read live, and the cluster watch reports new, changed-spec and deleted clusters but not
 // status or label writes; a label-selected informer holds only what its selector matches.
 import {
   CoreV1Api,
@@ -103,8 +103,11 @@ describe('the hub caches', () => {
         }),
       ).toBe(true);
       expect(await cache.store.patchLabels(CLUSTER, { team: 'a' })).toBe(true);
+      // The label shows at once, whether or not the watch has brought the write yet.
+      expect((await cache.store.get(CLUSTER))?.metadata?.labels?.['team']).toBe('a');
+      // The list is the cache as the watch brought it, without the label just written.
       const seen = await eventually('the cache to hold both writes', async () => {
-        const c = await cache.store.get(CLUSTER);
+        const c = (await cache.store.list()).find((o) => o.metadata?.name === CLUSTER);
         return c?.metadata?.labels?.['team'] === 'a' && c.status?.version?.kubernetes === 'v9.9.9'
           ? c
           : undefined;
