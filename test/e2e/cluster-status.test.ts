@@ -157,6 +157,8 @@ describe('ManagedCluster status through the tunnel', () => {
       intervalMs: 3_600_000,
       // Every pass reads the nodes (a hub reads them every 5 min): the test adds some below.
       detailsIntervalMs: 0,
+      // …and asks the spoke again: a ready answer is not reused (a hub reuses it for 45 s).
+      readyReuseMs: 0,
       onError: failOnReconcileErrors(),
     });
     controller.start();

@@ -152,6 +152,36 @@ describe('cluster status reconcile', () => {
     expect(f.probes).toEqual(['full', 'light', 'light', 'full', 'full']);
   });
 
+  it('asks a ready cluster again after 45 s, one that was not ready or just came back at once', async () => {
+    const f = fixture(true);
+    f.agents.push({ cluster: 'c1' });
+    await f.controller.reconcile('c1');
+    f.tick(30_000);
+    await f.controller.reconcile('c1'); // ready 30 s ago: that answer stands
+    expect(f.probes).toEqual(['full']);
+    f.tick(15_000);
+    await f.controller.reconcile('c1');
+    expect(f.probes).toEqual(['full', 'light']);
+    // Not ready: asked at every pass, however recent.
+    f.setProbe({ reached: true, readyz: 500 });
+    f.tick(45_000);
+    await f.controller.reconcile('c1');
+    f.tick(1_000);
+    await f.controller.reconcile('c1');
+    expect(f.probes).toEqual(['full', 'light', 'light', 'light']);
+    expect(condition(f.cluster, T.Available)?.status).toBe('False');
+    // Ready again, then the agent leaves and comes back a second later: asked at once (full).
+    f.setProbe({ reached: true, readyz: 200, kubernetesVersion: 'v1', kubeSystemUid: 'u' });
+    await f.controller.reconcile('c1');
+    expect(condition(f.cluster, T.Available)?.status).toBe('True');
+    f.agents.length = 0;
+    await f.controller.reconcile('c1');
+    f.agents.push({ cluster: 'c1' });
+    f.tick(1_000);
+    await f.controller.reconcile('c1');
+    expect(f.probes).toEqual(['full', 'light', 'light', 'light', 'light', 'full']);
+  });
+
   it('probes a connected cluster that did not answer again within seconds, without a trigger', async () => {
     const f = fixture(true, 50);
     f.agents.push({ cluster: 'c1' });

@@ -18,9 +18,9 @@ import { decideStatus, type SpokeProbe } from './status-decision.ts';
 
 /**
  * Default period of the status resync, in ms. Agents coming and going are seen within
- * `agentPollMs` (1 s) and ManagedCluster changes at once; the resync re-reads `/readyz`, the
- * version, claims and capacity of connected clusters (OCM's klusterlet renews its lease every
- * 60 s).
+ * `agentPollMs` (1 s) and ManagedCluster changes at once; the resync re-reads `/readyz` and the
+ * claims of connected clusters (of a ready one at every other pass: {@link DEFAULT_READY_REUSE_MS})
+ * and, every {@link DEFAULT_DETAILS_INTERVAL_MS}, the version and capacity.
  */
 export const DEFAULT_STATUS_RESYNC_MS = 30_000;
 /**
@@ -29,6 +29,15 @@ export const DEFAULT_STATUS_RESYNC_MS = 30_000;
  * nodes are megabytes); /readyz and the ClusterClaims are read at every resync.
  */
 export const DEFAULT_DETAILS_INTERVAL_MS = 300_000;
+/**
+ * Default time, in ms, for which a light probe that found a cluster ready stands in for the next
+ * one: with the 30 s resync a settled, ready cluster is probed every 60 s (OCM's registration
+ * agent checks its cluster once a minute, `--cluster-healthcheck-period`), while one that just
+ * connected, was not ready or was not reached is probed at every pass. A lost tunnel still turns
+ * Available Unknown within `agentPollMs`, and a tunnel that goes silent ends at its ping deadline
+ * (30–45 s). With a thousand clusters the probes are most of what a settled hub does.
+ */
+export const DEFAULT_READY_REUSE_MS = 45_000;
 /** Options of {@link createClusterStatusController}. */
 export interface ClusterStatusControllerOptions extends ClusterTriggerOptions {
   /** The hub API server, where the ManagedClusters live. */
@@ -45,6 +54,8 @@ export interface ClusterStatusControllerOptions extends ClusterTriggerOptions {
   readonly probeTimeoutMs?: number;
   /** Period of full probes; default {@link DEFAULT_DETAILS_INTERVAL_MS}. */
   readonly detailsIntervalMs?: number;
+  /** How long a probe that found the cluster ready is reused; default {@link DEFAULT_READY_REUSE_MS}. */
+  readonly readyReuseMs?: number;
   /**
    * A connected cluster whose probe did not find it ready is probed again after this long;
    * default {@link UNREACHED_RETRY_MS}.
@@ -86,12 +97,29 @@ export function createClusterStatusController(
   const now = options.now ?? (() => new Date());
   const detailsIntervalMs = options.detailsIntervalMs ?? DEFAULT_DETAILS_INTERVAL_MS;
   const isConnected = (name: string) => isClusterConnected(options.server, name);
+  const readyReuseMs = options.readyReuseMs ?? DEFAULT_READY_REUSE_MS;
   /** What each cluster's last complete full probe found, and when; dropped when it leaves. */
   const details = new Map<string, { readonly at: number; readonly found: SpokeDetails }>();
+  /** Each cluster's last probe, while it found the cluster ready; dropped when it leaves. */
+  const ready = new Map<string, { readonly at: number; readonly probe: SpokeProbe }>();
 
-  /** A full probe when due, else a light one completed with the last full probe's details. */
+  /**
+   * The last probe while it found the cluster ready within `readyReuseMs`; else a full probe
+   * when due, or a light one completed with the last full probe's details.
+   */
   const probeCluster = async (name: string, spoke: KubeConfig): Promise<SpokeProbe> => {
     const at = now().getTime();
+    const reused = ready.get(name);
+    // Not while the details are incomplete: those are asked for until a full probe has them.
+    if (reused !== undefined && at - reused.at < readyReuseMs && details.has(name))
+      return reused.probe;
+    const found = await probeOnce(name, spoke, at);
+    if (found.reached && found.readyz === 200) ready.set(name, { at, probe: found });
+    else ready.delete(name);
+    return found;
+  };
+
+  const probeOnce = async (name: string, spoke: KubeConfig, at: number): Promise<SpokeProbe> => {
     const last = details.get(name);
     const full = last === undefined || at - last.at >= detailsIntervalMs;
     const found = await probe(name, spoke, full);
@@ -119,12 +147,16 @@ export function createClusterStatusController(
     const cluster = await store.get(name);
     if (cluster === undefined) {
       details.delete(name);
+      ready.delete(name);
       return false;
     }
     const accepted = cluster.spec?.hubAcceptsClient === true;
     const spoke = isConnected(name) && accepted ? options.spokeKubeConfig(name) : undefined;
     // Away (or not accepted): the next probe after it is back is a full one.
-    if (spoke === undefined) details.delete(name);
+    if (spoke === undefined) {
+      details.delete(name);
+      ready.delete(name);
+    }
     const observed =
       spoke !== undefined
         ? { connected: true, probe: await probeCluster(name, spoke) }
