@@ -24,6 +24,7 @@ export const PROTOCOL_ERROR_CODES = [
   'PROTO_ERR_DIAL_FAILED',
   'PROTO_ERR_STREAM_RESET',
   'PROTO_ERR_SESSION_CLOSED',
+  'PROTO_ERR_PING_FAILED',
 ] as const;
 
 /** The closed set of `ProtocolError.code` values. */

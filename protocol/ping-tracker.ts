@@ -38,6 +38,11 @@ export class PingTracker {
     return this.#outstanding.size;
   }
 
+  /** True while the ping with `nonce` is sent and not yet answered. */
+  isOutstanding(nonce: number): boolean {
+    return this.#outstanding.has(nonce);
+  }
+
   /** Send time of the oldest unanswered ping, undefined when none is outstanding. */
   get oldestSentAtMs(): number | undefined {
     for (const sentAt of this.#outstanding.values()) return sentAt;

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 
-import { ProtocolError } from '../protocol/index.ts';
+import { Extension, ProtocolError, SUPPORTED_EXTENSIONS } from '../protocol/index.ts';
 import type { IncomingDial, TunnelStreamApi } from '../protocol/index.ts';
 import { ServerError } from './errors.ts';
 import { SILENT_LOGGER } from './logger.ts';
@@ -126,6 +126,27 @@ describe('agent choice', () => {
       await idle(server);
     },
   );
+
+  it('pings a cluster through its tunnel: true while an agent answers, false without one, undefined for an agent without ping', async () => {
+    const server = await start();
+    const a1 = await agent(server, 'a1');
+    expect(await server.pingCluster('a', 2_000)).toBe(true);
+    expect(await server.pingCluster('zz', 2_000)).toBe(false);
+    const cert = pki.agent('plain', 'p0');
+    const plain = await connectTestAgent({
+      transport: 'grpc',
+      address: server.addresses.agentGrpc as string,
+      tls: { certPem: cert.certPem, keyPem: cert.keyPem, caPem: pki.ca.certPem },
+      agentId: 'plain/p0',
+      extensions: SUPPORTED_EXTENSIONS.filter((e) => e !== Extension.PING),
+    });
+    onTestFinished(() => plain.session.destroy());
+    await waitFor('the plain agent', () => (server.isConnected('plain') ? true : undefined));
+    expect(await server.pingCluster('plain', 2_000)).toBeUndefined();
+    a1.session.destroy();
+    await waitFor('a1 to leave', () => (server.isConnected('a') ? undefined : true));
+    expect(await server.pingCluster('a', 2_000)).toBe(false);
+  });
 
   it('fails an in-process dial to a cluster without agents with reason no-agent', async () => {
     const server = await start();

@@ -105,6 +105,13 @@ export interface ProxyServer {
   connectedClusters(): Set<string>;
   /** Whether `cluster` has at least one agent connected now and not draining. */
   isConnected(cluster: string): boolean;
+  /**
+   * Whether one of `cluster`'s agents answers a tunnel ping (EXT_PING) within `timeoutMs`: true
+   * at the first pong; false when none does (or none is connected); undefined when no agent of
+   * the cluster negotiated `ping` (a stock ANP agent), so nothing can be told this way. Never
+   * rejects. A cheap liveness check: no stream, no TLS, nothing reaches the spoke.
+   */
+  pingCluster(cluster: string, timeoutMs: number): Promise<boolean | undefined>;
   stats(): ProxyServerStats;
   /**
    * In-process dial with the same routing as the frontends: to one of `cluster`'s agents, the
@@ -320,6 +327,17 @@ class RunningProxyServer implements ProxyServer {
 
   isConnected(cluster: string): boolean {
     return this.#registry.hasCluster(cluster);
+  }
+
+  async pingCluster(cluster: string, timeoutMs: number): Promise<boolean | undefined> {
+    const agents = this.#registry.agentsOf(cluster).filter((agent) => !agent.isRetired);
+    if (agents.length === 0) return false;
+    const pinging = agents.filter((agent) => agent.canPing);
+    if (pinging.length === 0) return undefined;
+    return Promise.any(pinging.map((agent) => agent.ping(timeoutMs))).then(
+      () => true,
+      () => false,
+    );
   }
 
   stats(): ProxyServerStats {

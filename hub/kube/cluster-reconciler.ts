@@ -20,6 +20,11 @@ export interface AgentPresence {
   agents(): ReadonlyArray<{ readonly cluster: string }>;
   connectedClusters?(): Set<string>;
   isConnected?(cluster: string): boolean;
+  /**
+   * Whether one of the cluster's agents answers a tunnel ping within `timeoutMs` (undefined:
+   * cannot tell, e.g. its agents have no `ping` extension); the proxy-server's `pingCluster`.
+   */
+  pingCluster?(cluster: string, timeoutMs: number): Promise<boolean | undefined>;
 }
 
 /** The clusters with at least one agent connected to `presence` now. */

@@ -185,4 +185,36 @@ describe.each(TRANSPORT_KINDS)('session faults over %s', (kind) => {
     expect(closed).toMatchObject({ code: 'PROTO_ERR_SESSION_CLOSED' });
     expect(String((closed as Error).message)).toMatch(/no EXT_PONG within 50 ms/);
   });
+
+  it('ping() answers with the round trip, and fails with its code when no pong can come', async () => {
+    const p = await pair(kind, { dialer: { pingIntervalMs: 0 }, acceptor: { pingIntervalMs: 0 } });
+    const [a, b] = await Promise.all([p.dialer.ping(1_000), p.acceptor.ping(1_000)]);
+    expect(a).toBeGreaterThanOrEqual(0);
+    expect(a).toBeLessThan(1_000);
+    expect(b).toBeGreaterThanOrEqual(0);
+    expect(p.dialer.rttMs).toBeDefined();
+
+    const deaf = await pair(kind, {
+      dialer: { pingIntervalMs: 0 },
+      acceptor: {
+        pingIntervalMs: 0,
+        extensions: new Set([...FULL_EXTENSIONS].filter((e) => e !== Extension.PING)),
+      },
+    });
+    await expect(deaf.dialer.ping(50)).rejects.toMatchObject({
+      code: 'PROTO_ERR_PING_FAILED',
+      message: expect.stringMatching(/no EXT_PONG within 50 ms/),
+    });
+    await expect(deaf.acceptor.ping(50)).rejects.toMatchObject({
+      code: 'PROTO_ERR_PING_FAILED',
+      message: expect.stringMatching(/did not negotiate "ping"/),
+    });
+    const pending = deaf.dialer.ping(60_000);
+    deaf.dialer.destroy();
+    await expect(pending).rejects.toMatchObject({
+      code: 'PROTO_ERR_PING_FAILED',
+      message: expect.stringMatching(/the session closed/),
+    });
+    await expect(deaf.dialer.ping(50)).rejects.toMatchObject({ code: 'PROTO_ERR_PING_FAILED' });
+  });
 });

@@ -62,6 +62,14 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
  * Timers (dial timeouts, close lingers, ping) are unref'd and always cleared: after 'close' none
  * is armed, and stats() shows no streams, dials or buffered bytes.
  */
+/** A ping() call waiting for its pong. */
+interface PingWaiter {
+  readonly sentAt: number;
+  readonly timer: NodeJS.Timeout;
+  readonly resolve: (rttMs: number) => void;
+  readonly reject: (why: string) => void;
+}
+
 export class TunnelSession extends EventEmitter implements TunnelSessionApi {
   readonly #transport: PacketTransport;
   readonly #role: SessionRole;
@@ -84,6 +92,8 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
   #isPeerDraining = false;
   #hasSentDrain = false;
   #rttMs: number | undefined;
+  /** ping() calls waiting for their pong, by nonce. */
+  readonly #pingWaiters = new Map<number, PingWaiter>();
   #windowStalls = 0;
   #bytesIn = 0;
   #bytesOut = 0;
@@ -204,6 +214,37 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
     return this.#outgoing.dial(address, options);
   }
 
+  /**
+   * Sends an EXT_PING now; resolves with the round trip (ms) once its EXT_PONG — or a later
+   * ping's, the tunnel being ordered — is back. Rejects with ProtocolError
+   * `PROTO_ERR_PING_FAILED` without the `ping` extension, when maxOutstanding pings are already
+   * unanswered, after `timeoutMs`, or when the session closes first. An unanswered ping also
+   * counts toward the session's ping deadline. Safe to call concurrently.
+   */
+  ping(timeoutMs: number): Promise<number> {
+    const fail = (why: string) =>
+      new ProtocolError('PROTO_ERR_PING_FAILED', `${this.#label}: ping failed: ${why}`);
+    if (this.#isClosed) return Promise.reject(fail('the session is closed'));
+    if (!this.#isPing) return Promise.reject(fail('the peer did not negotiate "ping"'));
+    const sentAt = performance.now();
+    const ping = this.#pingTracker.createPing(sentAt);
+    if (ping === undefined) return Promise.reject(fail('too many pings are unanswered'));
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pingWaiters.delete(ping.nonce);
+        reject(fail(`no EXT_PONG within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      this.#pingWaiters.set(ping.nonce, {
+        sentAt,
+        timer,
+        resolve,
+        reject: (why) => reject(fail(why)),
+      });
+      this.#send(ping);
+    });
+  }
+
   /** Sends DRAIN (ANP: "prefer other agents for new dials"). Sent once; later calls do nothing. */
   sendDrain(): void {
     if (this.#isClosed || this.#hasSentDrain) return;
@@ -294,8 +335,10 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
         return;
       case 'EXT_PONG':
         if (this.#isPing) {
-          const rtt = this.#pingTracker.handlePong(p, performance.now());
+          const now = performance.now();
+          const rtt = this.#pingTracker.handlePong(p, now);
           if (rtt !== undefined) this.#rttMs = rtt;
+          if (rtt !== undefined && this.#pingWaiters.size > 0) this.#settlePings(now);
         }
         return;
       case 'UNKNOWN':
@@ -389,6 +432,16 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
     if (ping !== undefined) this.#send(ping);
   }
 
+  /** Resolves the ping() calls whose pings a pong has settled. */
+  #settlePings(now: number): void {
+    for (const [nonce, waiter] of this.#pingWaiters) {
+      if (this.#pingTracker.isOutstanding(nonce)) continue;
+      this.#pingWaiters.delete(nonce);
+      clearTimeout(waiter.timer);
+      waiter.resolve(Math.max(0, now - waiter.sentAt));
+    }
+  }
+
   #load(): number {
     return this.#streams.size + this.#outgoing.size + this.#incoming.size;
   }
@@ -406,6 +459,11 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
     if (this.#pingTimer !== undefined) clearInterval(this.#pingTimer);
     this.#pingTimer = undefined;
     this.#pingTracker.clear();
+    for (const waiter of this.#pingWaiters.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject('the session closed');
+    }
+    this.#pingWaiters.clear();
     this.#drainWaiters.clear();
     this.#outgoing.failAll(err);
     this.#incoming.cancelAll(err);

@@ -129,6 +129,12 @@ export interface TunnelSessionApi extends EventEmitter {
   readonly extensions: ReadonlySet<ExtensionName>;
   readonly rttMs: number | undefined;
   readonly isClosed: boolean;
+  /**
+   * Sends an EXT_PING now and resolves with its round trip in ms once the peer's EXT_PONG is
+   * back. Rejects with ProtocolError `PROTO_ERR_PING_FAILED` when the peer did not negotiate
+   * `ping`, too many pings are unanswered, no pong came within `timeoutMs`, or the session closed.
+   */
+  ping(timeoutMs: number): Promise<number>;
   stats(): SessionStats;
   close(): Promise<void>;
   destroy(err?: Error): void;

@@ -3,6 +3,7 @@
  * agent tunnel's TunnelSession (the server is the dialer on it) with the agent's identity and
  * retires exactly once, when that session closes (ANP backend_manager's backend wrapper).
  */
+import { Extension } from '../../protocol/index.ts';
 import type {
   DialOptions,
   SessionStats,
@@ -123,6 +124,19 @@ export class AgentSession implements RoutableAgent {
    */
   dial(address: string, options: DialOptions = {}): Promise<TunnelStreamApi> {
     return this.#session.dial(address, options);
+  }
+
+  /** Whether the agent negotiated the `ping` extension (a stock ANP agent does not). */
+  get canPing(): boolean {
+    return this.#session.extensions.has(Extension.PING);
+  }
+
+  /**
+   * A tunnel-level ping (EXT_PING): resolves with the round trip in ms; rejects with ProtocolError
+   * `PROTO_ERR_PING_FAILED` (no `ping` extension, no pong within `timeoutMs`, session closed).
+   */
+  ping(timeoutMs: number): Promise<number> {
+    return this.#session.ping(timeoutMs);
   }
 
   /** A snapshot for `ProxyServer.agents()`. */

@@ -170,9 +170,9 @@ describe('network faults between agent and proxy-server', () => {
   it('blackhole: Unknown from the probe through the tunnel; work, MSA and Policy made meanwhile converge once it heals', async () => {
     proxy.setMode('blackhole');
     const cutAt = Date.now();
-    // Nothing is closed: the hub notices when a /readyz probe through the tunnel times out (a
-    // ready cluster is asked every 60 s, plus the probe's 3 s), or at the tunnel's ping deadline
-    // (30–45 s).
+    // Nothing is closed: the hub notices at its next status pass (30 s), when the tunnel ping
+    // and then the /readyz probe through the tunnel time out (3 s each), or at the tunnel's ping
+    // deadline (30–45 s).
     // Meanwhile a request through the gateway fails, it does not hang: its dial times out
     // (agentDialTimeoutMs, 30 s) or the tunnel's ping deadline ends the session.
     const [during] = await Promise.all([

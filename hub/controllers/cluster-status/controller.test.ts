@@ -48,10 +48,16 @@ function fixture(accepted: boolean, unreachedRetryMs = 3_600_000) {
   };
   let clock = new Date('2026-01-01T00:00:00Z');
   const probes: ('full' | 'light')[] = [];
+  /** How the cluster's agents answer a tunnel ping. */
+  let pings: 'answer' | 'silent' | 'none' = 'answer';
   let notify: ((name: string) => void) | undefined;
   const controller = createClusterStatusController({
     hub: new KubeConfig(),
-    server: { agents: () => agents },
+    server: {
+      agents: () => agents,
+      pingCluster: async (name: string) =>
+        pings === 'none' ? undefined : pings === 'answer' && agents.some((a) => a.cluster === name),
+    },
     spokeKubeConfig: () => new KubeConfig(),
     store,
     // As probeSpoke: a light probe (details false) leaves out version, kube-system and nodes.
@@ -82,6 +88,7 @@ function fixture(accepted: boolean, unreachedRetryMs = 3_600_000) {
       return cluster;
     },
     setProbe: (p: SpokeProbe) => (probe = p),
+    setPings: (p: typeof pings) => (pings = p),
     tick: (ms: number) => (clock = new Date(clock.getTime() + ms)),
   };
 }
@@ -180,6 +187,27 @@ describe('cluster status reconcile', () => {
     f.tick(1_000);
     await f.controller.reconcile('c1');
     expect(f.probes).toEqual(['full', 'light', 'light', 'light', 'light', 'full']);
+  });
+
+  it('reuses a ready answer only while the tunnel answers a ping', async () => {
+    const f = fixture(true);
+    f.agents.push({ cluster: 'c1' });
+    await f.controller.reconcile('c1');
+    // A blackhole: the agent is still registered, its tunnel silent. Probed at once, not reused.
+    f.setPings('silent');
+    f.setProbe({ reached: false, error: 'timeout' });
+    f.tick(30_000);
+    await f.controller.reconcile('c1');
+    expect(f.probes).toEqual(['full', 'light']);
+    expect(condition(f.cluster, T.Available)?.status).toBe('Unknown');
+    // Agents that cannot be pinged (no `ping` extension): asked at every pass.
+    f.setPings('none');
+    f.setProbe({ reached: true, readyz: 200, kubernetesVersion: 'v1', kubeSystemUid: 'u' });
+    await f.controller.reconcile('c1');
+    f.tick(1_000);
+    await f.controller.reconcile('c1');
+    expect(f.probes).toEqual(['full', 'light', 'light', 'light']);
+    expect(condition(f.cluster, T.Available)?.status).toBe('True');
   });
 
   it('probes a connected cluster that did not answer again within seconds, without a trigger', async () => {

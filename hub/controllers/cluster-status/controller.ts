@@ -31,11 +31,13 @@ export const DEFAULT_STATUS_RESYNC_MS = 30_000;
 export const DEFAULT_DETAILS_INTERVAL_MS = 300_000;
 /**
  * Default time, in ms, for which a light probe that found a cluster ready stands in for the next
- * one: with the 30 s resync a settled, ready cluster is probed every 60 s (OCM's registration
- * agent checks its cluster once a minute, `--cluster-healthcheck-period`), while one that just
- * connected, was not ready or was not reached is probed at every pass. A lost tunnel still turns
- * Available Unknown within `agentPollMs`, and a tunnel that goes silent ends at its ping deadline
- * (30–45 s). With a thousand clusters the probes are most of what a settled hub does.
+ * one, as long as one of the cluster's agents answers a tunnel ping (EXT_PING, no request to the
+ * spoke) at that pass: with the 30 s resync a settled, ready cluster's API server is asked every
+ * 60 s (OCM's registration agent checks its cluster once a minute,
+ * `--cluster-healthcheck-period`) while its tunnel is checked every 30 s, so a tunnel that goes
+ * silent still turns the cluster Unknown at the next pass. A cluster that just connected, was not
+ * ready or was not reached, or whose agents cannot be pinged, is probed at every pass. With a
+ * thousand clusters the probes are most of what a settled hub does.
  */
 export const DEFAULT_READY_REUSE_MS = 45_000;
 /** Options of {@link createClusterStatusController}. */
@@ -110,8 +112,14 @@ export function createClusterStatusController(
   const probeCluster = async (name: string, spoke: KubeConfig): Promise<SpokeProbe> => {
     const at = now().getTime();
     const reused = ready.get(name);
-    // Not while the details are incomplete: those are asked for until a full probe has them.
-    if (reused !== undefined && at - reused.at < readyReuseMs && details.has(name))
+    // Not while the details are incomplete (asked for until a full probe has them), and only
+    // while the tunnel answers: a silent one (a blackhole) gets the real probe, which fails.
+    if (
+      reused !== undefined &&
+      at - reused.at < readyReuseMs &&
+      details.has(name) &&
+      (await options.server.pingCluster?.(name, timeoutMs)) === true
+    )
       return reused.probe;
     const found = await probeOnce(name, spoke, at);
     if (found.reached && found.readyz === 200) ready.set(name, { at, probe: found });
