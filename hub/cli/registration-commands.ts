@@ -283,7 +283,7 @@ export function registerRegistrationCommands(program: Command): void {
     .option('--ca-hash <sha256:hex>', "pin the hub CA's public key")
     .option('--agent-name <name>', "this agent's name (DNS label)", 'agent')
     .option('--kubeconfig <file>', 'the spoke cluster (default $KUBECONFIG)')
-    .option('--transport <transport>', 'grpc or websocket', 'grpc')
+    .option('--transport <transport>', 'websocket or grpc', 'websocket')
     .option('--image <image>', 'the agent image of the Deployment', 'spokelink/spokelink:latest')
     .option(
       '--run-local',

@@ -25,7 +25,7 @@ export const EXAMPLE_JOIN_SPEC: JoinSpec = {
   clusterName: 'cluster1',
   agentName: 'agent',
   caHash: `sha256:${'0'.repeat(64)}`,
-  transport: 'grpc',
+  transport: 'websocket',
   image: 'spokelink/spokelink:latest',
   replicas: 1,
 };

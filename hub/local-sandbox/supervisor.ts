@@ -167,7 +167,7 @@ export async function serveSandbox(dir: string, spokes: number): Promise<void> {
         caHash,
         clusterName: plane.name,
         agentName: 'agent',
-        transport: 'grpc',
+        transport: 'websocket',
         image: 'spokelink/spokelink:latest',
         replicas: 0,
       });

@@ -49,7 +49,7 @@ import {
 } from './tunnel-measure.ts';
 
 type Transport = 'grpc' | 'websocket';
-const DEFAULT_TRANSPORT: Transport = 'grpc';
+const DEFAULT_TRANSPORT: Transport = 'websocket';
 /** The client→server hop that costs least CPU per byte (see proxy-server/README.md). */
 const DEFAULT_CLIENT_TRANSPORT: Transport = 'websocket';
 const { values } = parseArgs({
