@@ -1,5 +1,6 @@
-// Work benchmark (`npm run bench:work [-- --quick] [-- --clusters N]`): how long the hub takes to
-// apply one ManifestWork on every one of N clusters through the tunnel.
+// Work benchmark (`npm run bench:work [-- --quick] [-- --clusters N] [-- --agent-transport
+// websocket|grpc]`): how long the hub takes to apply one ManifestWork on every one of N clusters
+// through the tunnel (agents on WebSocket by default, as `spokelink join` sets them up).
 //
 // Real parts only: a hub and a spoke control plane, the hub process (`startHub`: proxy-server,
 // registration controller, cluster status, the work controller, …) in this process, and N real
@@ -61,10 +62,15 @@ const { values } = parseArgs({
     'per-process': { type: 'string', default: '500' },
     /** Write a CPU profile of this (the hub's) process during the apply phase to this file. */
     profile: { type: 'string' },
+    /** The agents' tunnel transport; default what `spokelink join` sets up. */
+    'agent-transport': { type: 'string', default: 'websocket' },
   },
 });
 const N = Number(values.clusters ?? (values.quick ? 100 : 1000));
 const PER_PROCESS = Number(values['per-process']);
+const TRANSPORT = values['agent-transport'];
+if (TRANSPORT !== 'websocket' && TRANSPORT !== 'grpc')
+  throw new Error(`--agent-transport must be websocket or grpc, got ${String(TRANSPORT)}`);
 const PREFIX = 'bw-';
 const LABEL = 'spokelink.io/bench';
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -267,8 +273,9 @@ try {
     },
   });
   const server = hub.server;
-  const agentAddress = hub.endpoints.tunnel.grpc;
-  if (server === undefined || agentAddress === undefined) throw new Error('hub has no tunnel');
+  const tunnelAddress = hub.endpoints.tunnel[TRANSPORT];
+  if (server === undefined || tunnelAddress === undefined) throw new Error('hub has no tunnel');
+  const agentAddress = TRANSPORT === 'grpc' ? tunnelAddress : `wss://${tunnelAddress}/tunnel`;
 
   // Clusters, accepted; the registration controller gives each its namespace.
   const custom = hubKc.makeApiClient(CustomObjectsApi);
@@ -310,7 +317,16 @@ try {
       'test/bench/work-agents.ts',
       [
         ...['--prefix', PREFIX, '--from', String(from), '--count', String(count)],
-        ...['--server', agentAddress, '--ca', caFile, '--ca-key', caKeyFile],
+        ...[
+          '--server',
+          agentAddress,
+          '--transport',
+          TRANSPORT,
+          '--ca',
+          caFile,
+          '--ca-key',
+          caKeyFile,
+        ],
         ...['--token-file', local.tokenFile, '--spoke-ca', spokeCaFile],
         ...['--kube-apiserver', kubeApiserver],
       ],
@@ -457,6 +473,7 @@ try {
   const summary = {
     bench: 'work',
     clusters: N,
+    agent_transport: TRANSPORT,
     all_applied_s: Number(allAppliedS.toFixed(2)),
     first_applied_s: Number(((times[0] ?? Number.NaN) / 1000).toFixed(2)),
     median_applied_s: Number((median(times) / 1000).toFixed(2)),
