@@ -46,6 +46,14 @@ export const DEFAULT_PING_TIMEOUT_MS = 30_000;
  */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
+/** A ping() call waiting for its pong. */
+interface PingWaiter {
+  readonly sentAt: number;
+  readonly timer: NodeJS.Timeout;
+  readonly resolve: (rttMs: number) => void;
+  readonly reject: (why: string) => void;
+}
+
 /**
  * The multiplexer over one transport (implements {@link TunnelSessionApi}; contract in types.ts).
  *
@@ -62,14 +70,6 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
  * Timers (dial timeouts, close lingers, ping) are unref'd and always cleared: after 'close' none
  * is armed, and stats() shows no streams, dials or buffered bytes.
  */
-/** A ping() call waiting for its pong. */
-interface PingWaiter {
-  readonly sentAt: number;
-  readonly timer: NodeJS.Timeout;
-  readonly resolve: (rttMs: number) => void;
-  readonly reject: (why: string) => void;
-}
-
 export class TunnelSession extends EventEmitter implements TunnelSessionApi {
   readonly #transport: PacketTransport;
   readonly #role: SessionRole;

@@ -26,7 +26,8 @@ export const DEFAULT_STATUS_RESYNC_MS = 30_000;
 /**
  * Default period of a full probe, in ms: /version, the kube-system namespace and the nodes are
  * read when an agent of the cluster connects and then at most this often (a large cluster's
- * nodes are megabytes); /readyz and the ClusterClaims are read at every resync.
+ * nodes are megabytes); /readyz and the ClusterClaims are read at every resync (a ready
+ * cluster's at every other: {@link DEFAULT_READY_REUSE_MS}).
  */
 export const DEFAULT_DETAILS_INTERVAL_MS = 300_000;
 /**
