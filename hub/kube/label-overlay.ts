@@ -2,7 +2,7 @@
  * Label writes a cache has not shown yet. A controller that writes a label and compares its next
  * read with the cache would otherwise write the same label again at every reconcile until the
  * watch delivers its own write — under load that is seconds, and with a thousand clusters, six
- * add-ons and a retry a second, thousands of needless PATCHes.
+ * add-ons and retries seconds apart, thousands of needless PATCHes.
  *
  * `record` notes labels just written to an object; `apply` lays them over later reads of it until
  * a read shows them all (the cache caught up), the object is gone, or {@link LABEL_HOLD_MS} have

@@ -317,16 +317,8 @@ try {
       'test/bench/work-agents.ts',
       [
         ...['--prefix', PREFIX, '--from', String(from), '--count', String(count)],
-        ...[
-          '--server',
-          agentAddress,
-          '--transport',
-          TRANSPORT,
-          '--ca',
-          caFile,
-          '--ca-key',
-          caKeyFile,
-        ],
+        ...['--server', agentAddress, '--transport', TRANSPORT],
+        ...['--ca', caFile, '--ca-key', caKeyFile],
         ...['--token-file', local.tokenFile, '--spoke-ca', spokeCaFile],
         ...['--kube-apiserver', kubeApiserver],
       ],
