@@ -10,9 +10,15 @@ if (major < 24) {
   );
   process.exit(1);
 }
-// On Linux, run on jemalloc when it is installed (bin/allocator.ts says why): the process
-// replaces itself with the same command, the library preloaded. Same pid, same arguments.
+// The two tunnel processes are separate programs with their own flags (`--help` lists them);
+// everything else is the hub CLI.
+const processes = { 'proxy-server': '../proxy-server/main.ts', agent: '../proxy-agent/main.ts' };
+const entry = processes[process.argv[2] ?? ''];
+// On Linux, run on jemalloc when it is installed (bin/allocator.ts says why), and the tunnel
+// processes with their V8 settings (bin/v8-flags.ts): the process replaces itself with the same
+// command, the library preloaded and the flags given to Node. Same pid, same arguments.
 const { allocatorEnv, chooseAllocator } = await import('./allocator.ts');
+const { missingV8Flags, TUNNEL_V8_FLAGS } = await import('./v8-flags.ts');
 let allocator;
 try {
   allocator = chooseAllocator(process.env);
@@ -21,17 +27,17 @@ try {
   process.exit(1);
 }
 const env = allocatorEnv(process.env, allocator);
-if (env !== undefined) {
+const v8Flags =
+  entry === undefined || typeof process.execve !== 'function'
+    ? []
+    : missingV8Flags(TUNNEL_V8_FLAGS, process.execArgv, process.env.NODE_OPTIONS);
+if (env !== undefined || v8Flags.length > 0) {
   process.execve(
     process.execPath,
-    [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
-    env,
+    [process.execPath, ...v8Flags, ...process.execArgv, ...process.argv.slice(1)],
+    env ?? process.env,
   );
 }
-// The two tunnel processes are separate programs with their own flags (`--help` lists them);
-// everything else is the hub CLI.
-const processes = { 'proxy-server': '../proxy-server/main.ts', agent: '../proxy-agent/main.ts' };
-const entry = processes[process.argv[2] ?? ''];
 if (entry !== undefined) {
   process.argv.splice(2, 1);
   await import(entry);

@@ -23,6 +23,7 @@ import { closeCodeFor, sessionClosedError, toError } from './session-errors.ts';
 import type { StreamControl } from './stream-host.ts';
 import { StreamRegistry } from './stream-registry.ts';
 import type { TunnelStream } from './tunnel-stream.ts';
+import { noteDataBytes } from './young-collections.ts';
 import type {
   DialOptions,
   PacketTransport,
@@ -299,6 +300,7 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
     switch (p.type) {
       case 'DATA':
         this.#bytesIn += p.data.length;
+        noteDataBytes(p.data.length);
         this.#streams.get(p.connectId)?.receiveData(p.data);
         return;
       case 'EXT_WINDOW_UPDATE':
@@ -401,6 +403,7 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
       return;
     }
     this.#bytesOut += byteLength;
+    noteDataBytes(byteLength);
     if (!this.#transport.send(bytes)) this.#isBraked = true;
   }
 

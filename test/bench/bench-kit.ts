@@ -149,6 +149,12 @@ export interface Child {
    * high-water mark, not what is live); resolves to the KiB of RSS that gave back.
    */
   collectGarbage(options?: { readonly releasePooledPages?: boolean }): Promise<number>;
+  /**
+   * KiB of ArrayBuffer memory (Buffers) the child held after its latest
+   * {@link collectGarbage}: what its code retains in buffers, which no allocator keeps or
+   * reuses behind the figure's back as it may the RSS.
+   */
+  readonly arrayBuffersKiB: number;
   stop(): Promise<void>;
 }
 
@@ -181,12 +187,14 @@ export function startChild(
   const profile = process.env['BENCH_CPU_PROF_DIR']
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF_DIR']}`]
     : [];
-  const proc = spawn(process.execPath, [...profile, ...nodeArgs, join(ROOT, script), ...args], {
+  const flags = [...new Set([...profile, ...nodeArgs])];
+  const proc = spawn(process.execPath, [...flags, join(ROOT, script), ...args], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: childEnv,
   });
   children.add(proc);
   let tail = '';
+  let arrayBuffersKiB = Number.NaN;
   proc.stderr?.on('data', (d: Buffer) => {
     tail = (tail + d.toString()).slice(-4000);
   });
@@ -220,6 +228,9 @@ export function startChild(
         }),
       ]).finally(() => clearTimeout(timer));
     },
+    get arrayBuffersKiB() {
+      return arrayBuffersKiB;
+    },
     collectGarbage(options = {}): Promise<number> {
       return new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -230,6 +241,7 @@ export function startChild(
           if (typeof m !== 'object' || m === null || !(GC_DONE in m)) return;
           clearTimeout(timer);
           proc.off('message', onMessage);
+          arrayBuffersKiB = Number((m as Record<string, unknown>)[ARRAY_BUFFERS_KIB]);
           resolve(Number((m as Record<string, unknown>)[GC_DONE]));
         };
         proc.on('message', onMessage);
@@ -251,6 +263,8 @@ const GC = 'gc';
 const GC_RELEASE = 'gc-release-pooled-pages';
 /** The key of a child's answer to either; its value the KiB of RSS the release gave back. */
 const GC_DONE = 'gcDone';
+/** The answer's other key: KiB of ArrayBuffer memory after the collections. */
+const ARRAY_BUFFERS_KIB = 'arrayBuffersKiB';
 
 type GcOptions = { type: 'major'; execution: 'sync'; flavor?: 'regular' | 'last-resort' };
 
@@ -282,7 +296,10 @@ export function runAsBenchChild(cleanup: () => void = () => undefined): void {
         gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
         releasedKiB = Math.max(0, Math.round((before - process.memoryUsage.rss()) / 1024));
       }
-      setTimeout(() => report({ [GC_DONE]: releasedKiB }), 100);
+      setTimeout(() => {
+        const arrayBuffersKiB = process.memoryUsage().arrayBuffers / 1024;
+        report({ [GC_DONE]: releasedKiB, [ARRAY_BUFFERS_KIB]: arrayBuffersKiB });
+      }, 100);
     }, 100);
   });
 }

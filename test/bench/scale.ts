@@ -33,6 +33,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
+import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import {
   DEFAULT_AGENT_ADMISSION_RATE,
   type ProxyServerAddresses,
@@ -110,7 +111,10 @@ async function startServer(
     args.push('--health-port', String(ports.health));
   }
   if (rate !== undefined) args.push('--rate', rate);
-  const child = startChild('test/bench/scale-server.ts', args, 'proxy-server', ['--expose-gc']);
+  const child = startChild('test/bench/scale-server.ts', args, 'proxy-server', [
+    '--expose-gc',
+    ...TUNNEL_V8_FLAGS,
+  ]);
   const { addresses } = await child.message<{
     addresses: Required<Pick<ProxyServerAddresses, 'agentGrpc' | 'agentWebSocket' | 'health'>>;
   }>(SERVER_START_TIMEOUT_MS);
@@ -161,7 +165,9 @@ for (let from = 0; from < AGENTS; from += AGENTS_PER_PROCESS) {
   const args = ['--prefix', 'scale-', '--from', String(from), '--count', String(count)];
   args.push('--server', agentServer, '--transport', transport);
   args.push('--ca', files.ca, '--ca-key', files.caKey);
-  agentProcesses.push(startChild('test/bench/scale-agents.ts', args, `agents ${from}+${count}`));
+  agentProcesses.push(
+    startChild('test/bench/scale-agents.ts', args, `agents ${from}+${count}`, TUNNEL_V8_FLAGS),
+  );
 }
 await Promise.all(agentProcesses.map((p) => p.message(600_000)));
 process.stderr.write(`${AGENTS} certificates issued in ${agentProcesses.length} processes\n`);

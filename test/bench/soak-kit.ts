@@ -41,10 +41,14 @@ export class SoakProcess {
   /** The idle reading of the current generation, once taken (see soak.ts). */
   baseline: Reading | undefined;
 
-  constructor(name: string, script: string, args: string[]) {
+  readonly #nodeArgs: readonly string[];
+
+  /** `nodeArgs`: Node flags of the process (besides `--expose-gc`). */
+  constructor(name: string, script: string, args: string[], nodeArgs: readonly string[] = []) {
     this.name = name;
     this.#script = script;
     this.#args = args;
+    this.#nodeArgs = nodeArgs;
   }
 
   get pid(): number {
@@ -53,7 +57,10 @@ export class SoakProcess {
   }
 
   async start(): Promise<void> {
-    this.#child = startChild(this.#script, this.#args, this.name, ['--expose-gc']);
+    this.#child = startChild(this.#script, this.#args, this.name, [
+      '--expose-gc',
+      ...this.#nodeArgs,
+    ]);
     this.generation++;
     this.startedAt = performance.now();
     this.baseline = undefined;

@@ -43,6 +43,7 @@ import { describeAllocator, sleep } from './bench-kit.ts';
 import { prepareBenchPlanes } from './bench-planes.ts';
 import { newTally, RestartWindows, streamOp } from './soak-churn.ts';
 import { keepWatching, KubeWorker, NAMESPACE } from './soak-gateway.ts';
+import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import { type Reading, SoakProcess, startPatternTarget } from './soak-kit.ts';
 import { formatMemory, judge, printReport } from './soak-report.ts';
 
@@ -158,13 +159,18 @@ try {
       usage: 'server-client',
       keyPair,
     });
-    return new SoakProcess(`agent ${cluster}/${agent}`, 'test/bench/soak-agent.ts', [
-      ...['--cluster', cluster, '--agent', agent, '--server', `127.0.0.1:${agentPort}`],
-      ...['--cert', file(`${cluster}-${agent}.crt`, cert.certPem)],
-      ...['--key', file(`${cluster}-${agent}.key`, cert.keyPem), '--ca', caFile],
-      ...['--token-file', local.tokenFile, '--spoke-ca', spokeCaFile],
-      ...['--kube-apiserver', new URL(spokePlane.server).host, '--allow', targetAddress],
-    ]);
+    return new SoakProcess(
+      `agent ${cluster}/${agent}`,
+      'test/bench/soak-agent.ts',
+      [
+        ...['--cluster', cluster, '--agent', agent, '--server', `127.0.0.1:${agentPort}`],
+        ...['--cert', file(`${cluster}-${agent}.crt`, cert.certPem)],
+        ...['--key', file(`${cluster}-${agent}.key`, cert.keyPem), '--ca', caFile],
+        ...['--token-file', local.tokenFile, '--spoke-ca', spokeCaFile],
+        ...['--kube-apiserver', new URL(spokePlane.server).host, '--allow', targetAddress],
+      ],
+      TUNNEL_V8_FLAGS,
+    );
   });
   processes.push(...agents);
   await Promise.all(agents.map((a) => a.start()));

@@ -21,6 +21,7 @@ import { availableParallelism } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
 import { parseArgs } from 'node:util';
 
+import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import type { ProxyServerAddresses } from '../../proxy-server/index.ts';
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
 import { countingSink, endlessSource, listenLoopback } from './bulk-kit.ts';
@@ -130,15 +131,24 @@ const httpsTarget = await listenLoopback(
 
 // ---- the proxy-server and the relay chain (child processes on ephemeral ports) ----
 const tlsArgs = ['--cert', files.cert, '--key', files.key, '--ca', files.ca];
-const server = startChild('test/bench/bench-server.ts', tlsArgs, 'proxy-server', ['--expose-gc']);
+const server = startChild('test/bench/bench-server.ts', tlsArgs, 'proxy-server', [
+  '--expose-gc',
+  ...TUNNEL_V8_FLAGS,
+]);
 const { addresses } = await server.message<{ addresses: Required<ProxyServerAddresses> }>();
 // Relay baseline: client → relay1 (TLS) → relay2 (TLS) → sink, e2e TLS inside.
-const relay2 = startChild('test/bench/tls-relay.ts', ['--next', tlsSink, ...tlsArgs], 'relay2');
+const relay2 = startChild(
+  'test/bench/tls-relay.ts',
+  ['--next', tlsSink, ...tlsArgs],
+  'relay2',
+  TUNNEL_V8_FLAGS,
+);
 const relay2Port = (await relay2.message<{ port: number }>()).port;
 const relay1 = startChild(
   'test/bench/tls-relay.ts',
   ['--next', `127.0.0.1:${relay2Port}`, '--next-tls', ...tlsArgs],
   'relay1',
+  TUNNEL_V8_FLAGS,
 );
 const relay1Port = (await relay1.message<{ port: number }>()).port;
 
@@ -167,6 +177,7 @@ async function startAgent(transport: Transport): Promise<Child> {
   args.push('--kube-apiserver', httpsTarget, ...allow);
   const agent = startChild('test/bench/bench-agent.ts', args, `proxy-agent (${transport})`, [
     '--expose-gc',
+    ...TUNNEL_V8_FLAGS,
   ]);
   await agent.message();
   return agent;
@@ -291,8 +302,13 @@ for (const transport of TRANSPORTS) {
   // Both readings after the same quiet time.
   await sleep(QUIET_MS);
   const before = await settledRss([server, agent]);
+  const buffersBefore = [server.arrayBuffersKiB, agent.arrayBuffersKiB];
   const many = await stalledStreams(openRawSource, STALLED_STREAMS, QUIET_MS);
   const perStalled = ((await settledRss([server, agent])) - before) / STALLED_STREAMS;
+  const buffersPerStalledByProcess = [server, agent].map(
+    (c, i) => (c.arrayBuffersKiB - (buffersBefore[i] as number)) / STALLED_STREAMS,
+  );
+  const buffersPerStalled = buffersPerStalledByProcess.reduce((a, b) => a + b, 0);
   for (const s of many) s.destroy();
   await sleep(QUIET_MS);
 
@@ -306,6 +322,7 @@ for (const transport of TRANSPORTS) {
       ...['--kube-apiserver', httpsTarget],
     ],
     'many-agents',
+    TUNNEL_V8_FLAGS,
   );
   const connectStarted = Date.now();
   await waitFor(
@@ -346,6 +363,10 @@ for (const transport of TRANSPORTS) {
     );
   }
   lines.push(
+    `  a stalled stream holds ${list(buffersPerStalledByProcess, 0)} KiB of Buffers in the ` +
+      `proxy-server and the agent`,
+  );
+  lines.push(
     `  other processes on the machine used ${round(othersCpu / sectionSeconds, 2)} of ` +
       `${availableParallelism()} cores over these ${round(sectionSeconds)} s`,
   );
@@ -374,6 +395,8 @@ for (const transport of TRANSPORTS) {
     hol_stalled_mbps: round(median(holStalled)),
     hol_ratio: round(median(holRatios), 3),
     rss_per_stalled_stream_kib: round(perStalled),
+    /** What the stalled streams hold in Buffers (proxy-server and agent), free of allocator effects. */
+    buffers_per_stalled_stream_kib: round(buffersPerStalled),
     idle_agents: IDLE_AGENTS,
     idle_connect_s: round(connectSeconds, 1),
     rss_per_idle_agent_kib: round(perIdle),

@@ -34,6 +34,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 
+import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import { ADDON_GROUP, CLUSTER_GROUP, WORK_GROUP } from '../../hub/api/index.ts';
 import { SLOW_STOP_WARNING, startHub } from '../../hub/hub-process/start-hub.ts';
 import { startCustomInformer } from '../../hub/kube/informer.ts';
@@ -323,6 +324,7 @@ try {
         ...['--kube-apiserver', kubeApiserver],
       ],
       `agents ${from}…${from + count - 1}`,
+      TUNNEL_V8_FLAGS,
     );
     children.push(child);
     await child.message(120_000);

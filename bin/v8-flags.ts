@@ -1,0 +1,45 @@
+// Node flags of the two tunnel processes (`spokelink proxy-server`, `spokelink agent`).
+//
+// `--expose-gc`: their tunnel sessions ask V8 for a young-generation collection after every
+// 8 MiB of DATA, which frees the short-lived Buffers each relayed byte passes through before
+// they pile up into a full collection of the whole heap (protocol/session/young-collections.ts
+// says why and how). In `npm run bench:tunnel -- --quick`, alternating runs with and without:
+// full collections 68–98 → 18–34 in the proxy-server and 76 → 12 in the agent, CPU per GB
+// relayed 3.9–4.3 → 2.3–3.0 s and 4.2–4.7 → 1.6–2.3 s (README, "Benchmarks").
+//
+// The hub runs without it. Its in-process tunnel client holds what it sends in pending writes
+// until the stream has credit, so a collection forced there finds those Buffers alive, copies
+// them and promotes them: in the benchmark's client process it added 0.3 s of scavenges and
+// removed no full collection.
+//
+// A flag given on Node's command line or in NODE_OPTIONS wins, in either form: the CLI adds none
+// that names the same V8 flag (`NODE_OPTIONS=--no-expose-gc` turns the collections off).
+
+/** The flags the tunnel processes run with (see the file comment). */
+export const TUNNEL_V8_FLAGS: readonly string[] = ['--expose-gc'];
+
+/** `--max_semi_space_size=4` → `max-semi-space-size`; `--no-expose-gc` → `expose-gc`. */
+function flagName(arg: string): string {
+  return arg
+    .replace(/^--(no-)?/, '')
+    .split('=')[0]!
+    .replaceAll('_', '-');
+}
+
+/**
+ * The flags of `wanted` that the process does not have yet: those whose name (with or without
+ * `no-`) appears neither in `execArgv` (Node's own command-line flags) nor in `nodeOptions`
+ * (NODE_OPTIONS).
+ */
+export function missingV8Flags(
+  wanted: readonly string[],
+  execArgv: readonly string[],
+  nodeOptions: string | undefined,
+): string[] {
+  const given = new Set(
+    [...execArgv, ...(nodeOptions ?? '').split(/\s+/)]
+      .filter((a) => a.startsWith('--'))
+      .map(flagName),
+  );
+  return wanted.filter((flag) => !given.has(flagName(flag)));
+}
