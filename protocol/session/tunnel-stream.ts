@@ -23,8 +23,15 @@ export const STREAM_HIGH_WATER_MARK_BYTES = 64 * 1024;
 
 /** Largest receive window auto-tuning grows a stream to (see `#autoGrow`). */
 export const AUTO_WINDOW_MAX_BYTES = 4 * 1024 * 1024;
-/** Half a window consumed faster than this doubles the window. */
+/** A grant this soon after the previous one counts as a fast one (see `#autoGrow`). */
 export const WINDOW_GROW_INTERVAL_MS = 20;
+/**
+ * Fast grants in a row (each for half a window drained) that double the window: two windows'
+ * worth drained in quick succession. One fast window is not enough evidence: a relay drains its
+ * first window of a new stream at once into the next hop's credit and buffers (≈ 450 KiB on the
+ * proxy-server), also when the reader at the end never reads.
+ */
+export const WINDOW_GROW_AFTER_FAST_GRANTS = 4;
 
 /** What {@link TunnelStream.flowStats} returns: one stream's credit accounting, in bytes. */
 export interface StreamFlowStats {
@@ -92,6 +99,7 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
   readonly #send: SendWindow;
   readonly #recv: ReceiveWindow;
   #lastGrantAt: number | undefined;
+  #fastGrants = 0;
   readonly #queue = new ChunkQueue();
   readonly #control: StreamControl;
   #phase: Phase = 'open';
@@ -319,23 +327,25 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
   }
 
   /**
-   * Receive-window auto-tuning: a consumer that drains half a window within
-   * WINDOW_GROW_INTERVAL_MS is limited by the window, not by itself, so the window doubles, up
-   * to AUTO_WINDOW_MAX_BYTES (HTTP/2 and QUIC stacks tune the same way). A stalled consumer
-   * never drains, so its window stays at INITIAL_STREAM_WINDOW_BYTES: what a stalled stream can
-   * hold stays small, while a bulk stream is not capped at window/RTT. Returns the extra credit.
+   * Receive-window auto-tuning: a consumer that keeps draining half a window within
+   * WINDOW_GROW_INTERVAL_MS of the previous grant, WINDOW_GROW_AFTER_FAST_GRANTS times in a
+   * row, is limited by the window, not by itself, so the window doubles, up to
+   * AUTO_WINDOW_MAX_BYTES (HTTP/2 and QUIC stacks tune the same way). A stalled consumer never
+   * drains, so its window stays at INITIAL_STREAM_WINDOW_BYTES: what a stalled stream can hold
+   * stays small, while a bulk stream is not capped at window/RTT. Returns the extra credit.
    */
   #autoGrow(): number {
     const now = performance.now();
     const last = this.#lastGrantAt;
     this.#lastGrantAt = now;
     const current = this.#recv.windowBytes;
-    if (
-      last === undefined ||
-      now - last > WINDOW_GROW_INTERVAL_MS ||
-      current >= AUTO_WINDOW_MAX_BYTES
-    )
+    if (last === undefined || now - last > WINDOW_GROW_INTERVAL_MS) {
+      this.#fastGrants = 0;
       return 0;
+    }
+    if (++this.#fastGrants < WINDOW_GROW_AFTER_FAST_GRANTS || current >= AUTO_WINDOW_MAX_BYTES)
+      return 0;
+    this.#fastGrants = 0;
     return this.#recv.growWindow(Math.min(AUTO_WINDOW_MAX_BYTES, current * 2));
   }
 
