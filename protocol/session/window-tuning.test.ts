@@ -4,8 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { INITIAL_STREAM_WINDOW_BYTES } from '../constants.ts';
 import { delay, sessionPair, waitFor, type SessionPair } from './session-test-kit.ts';
-import { AUTO_WINDOW_MAX_BYTES } from './tunnel-stream.ts';
-import type { TunnelStreamApi } from './types.ts';
+import { AUTO_WINDOW_MAX_BYTES, type TunnelStream } from './tunnel-stream.ts';
 
 let pairs: SessionPair[] = [];
 afterEach(async () => {
@@ -23,10 +22,10 @@ const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
 
 describe('receive-window auto-tuning', () => {
   it('grows the window of a reader that keeps up', async () => {
-    let accepted: TunnelStreamApi | undefined;
+    let accepted: TunnelStream | undefined;
     const p = await pair('ws', {
       onDial: (dial) => {
-        accepted = dial.accept();
+        accepted = dial.accept() as TunnelStream;
         accepted.on('error', () => {});
         accepted.resume();
       },
@@ -47,7 +46,7 @@ describe('receive-window auto-tuning', () => {
     // client ⇄ relay ⇄ source, as the proxy-server relays a frontend stream to an agent: the
     // relay drains its first window of the source's data into the client stream's credit and
     // buffers at once, and then nothing more moves.
-    let relayed: TunnelStreamApi | undefined;
+    let relayed: TunnelStream | undefined;
     const toSource = await pair('ws', {
       onDial: (dial) => {
         const source = dial.accept();
@@ -63,7 +62,7 @@ describe('receive-window auto-tuning', () => {
       onDial: (dial) => {
         const inbound = dial.accept();
         void toSource.dialer.dial('source:1').then((outbound) => {
-          relayed = outbound;
+          relayed = outbound as TunnelStream;
           pipeline(outbound, inbound, () => {});
         });
       },

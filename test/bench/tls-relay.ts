@@ -2,18 +2,24 @@
 // (TLS with a client certificate, or plain TCP for the last hop). No multiplexing, no framing:
 // the best a chain of Node TLS hops can do on this machine. Child process of the tunnel
 // benchmark: listens on an ephemeral loopback port and reports `{ port }` over IPC.
+//
+// `--paced-collections`: the hop also asks V8 for a young collection per 8 MiB it relays, with
+// the tunnel sessions' own pacing (protocol/session/young-collections.ts; needs `--expose-gc`),
+// so that the tunnel can be compared with a relay that has the same advantage.
 import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { pipeline } from 'node:stream';
 import { connect as tlsConnect, createServer } from 'node:tls';
 import { parseArgs } from 'node:util';
 
+import { noteDataBytes } from '../../protocol/session/young-collections.ts';
 import { runAsBenchChild, report } from './bench-kit.ts';
 
 const { values } = parseArgs({
   options: {
     next: { type: 'string' },
     'next-tls': { type: 'boolean', default: false },
+    'paced-collections': { type: 'boolean', default: false },
     cert: { type: 'string' },
     key: { type: 'string' },
     ca: { type: 'string' },
@@ -38,6 +44,10 @@ const server = createServer(
         })
       : netConnect({ host: nextHost, port: Number(nextPort), allowHalfOpen: true });
     outbound.on('error', () => inbound.destroy());
+    if (values['paced-collections']) {
+      for (const side of [inbound, outbound])
+        side.on('data', (chunk: Buffer) => noteDataBytes(chunk.length));
+    }
     pipeline(inbound, outbound, inbound, () => {});
   },
 );

@@ -61,6 +61,11 @@ const { values } = parseArgs({
     'agent-transport': { type: 'string' },
     /** Also measure downloads (target → client), shown on stderr only. */
     download: { type: 'boolean', default: false },
+    /**
+     * The relay hops pace young collections as the tunnel processes do (tls-relay.ts), so that
+     * `relay_ratio` compares with a relay given the same advantage; default: plain relays.
+     */
+    'paced-relay': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick === true;
@@ -131,6 +136,8 @@ const httpsTarget = await listenLoopback(
 
 // ---- the proxy-server and the relay chain (child processes on ephemeral ports) ----
 const tlsArgs = ['--cert', files.cert, '--key', files.key, '--ca', files.ca];
+const pacedRelay = values['paced-relay'] === true;
+const relayArgs = pacedRelay ? [...tlsArgs, '--paced-collections'] : tlsArgs;
 const server = startChild('test/bench/bench-server.ts', tlsArgs, 'proxy-server', [
   '--expose-gc',
   ...TUNNEL_V8_FLAGS,
@@ -139,14 +146,14 @@ const { addresses } = await server.message<{ addresses: Required<ProxyServerAddr
 // Relay baseline: client → relay1 (TLS) → relay2 (TLS) → sink, e2e TLS inside.
 const relay2 = startChild(
   'test/bench/tls-relay.ts',
-  ['--next', tlsSink, ...tlsArgs],
+  ['--next', tlsSink, ...relayArgs],
   'relay2',
   TUNNEL_V8_FLAGS,
 );
 const relay2Port = (await relay2.message<{ port: number }>()).port;
 const relay1 = startChild(
   'test/bench/tls-relay.ts',
-  ['--next', `127.0.0.1:${relay2Port}`, '--next-tls', ...tlsArgs],
+  ['--next', `127.0.0.1:${relay2Port}`, '--next-tls', ...relayArgs],
   'relay1',
   TUNNEL_V8_FLAGS,
 );
@@ -375,6 +382,7 @@ for (const transport of TRANSPORTS) {
     transport,
     client_transport: clientTransport,
     quick: quick ? 1 : 0,
+    paced_relay: pacedRelay ? 1 : 0,
     bulk_mib: BULK_BYTES / MiB,
     direct_mbps: round(median(rate.direct)),
     relay_mbps: round(median(rate.relay)),
