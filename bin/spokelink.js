@@ -15,10 +15,10 @@ if (major < 24) {
 const processes = { 'proxy-server': '../proxy-server/main.ts', agent: '../proxy-agent/main.ts' };
 const entry = processes[process.argv[2] ?? ''];
 // On Linux, run on jemalloc when it is installed (bin/allocator.ts says why), and the tunnel
-// processes and the hub with their Node flags (bin/v8-flags.ts): the process replaces itself with
-// the same command, the library preloaded and the flags given to Node. Same pid, same arguments.
+// processes with their V8 settings (bin/v8-flags.ts): the process replaces itself with the same
+// command, the library preloaded and the flags given to Node. Same pid, same arguments.
 const { allocatorEnv, chooseAllocator } = await import('./allocator.ts');
-const { execWithV8Flags, HUB_V8_FLAGS, TUNNEL_V8_FLAGS } = await import('./v8-flags.ts');
+const { missingV8Flags, TUNNEL_V8_FLAGS } = await import('./v8-flags.ts');
 let allocator;
 try {
   allocator = chooseAllocator(process.env);
@@ -26,14 +26,18 @@ try {
   process.stderr.write(`spokelink: ${err.message}\n`);
   process.exit(1);
 }
-// The hub's flags for the commands that run one (`hub`; `sandbox serve`, the sandbox's
-// supervisor); short commands start without a second exec.
-const [command, subcommand] = process.argv.slice(2);
-const runsHub = command === 'hub' || (command === 'sandbox' && subcommand === 'serve');
-execWithV8Flags(
-  entry !== undefined ? TUNNEL_V8_FLAGS : runsHub ? HUB_V8_FLAGS : [],
-  allocatorEnv(process.env, allocator),
-);
+const env = allocatorEnv(process.env, allocator);
+const v8Flags =
+  entry === undefined || typeof process.execve !== 'function'
+    ? []
+    : missingV8Flags(TUNNEL_V8_FLAGS, process.execArgv, process.env.NODE_OPTIONS);
+if (env !== undefined || v8Flags.length > 0) {
+  process.execve(
+    process.execPath,
+    [process.execPath, ...v8Flags, ...process.execArgv, ...process.argv.slice(1)],
+    env ?? process.env,
+  );
+}
 if (entry !== undefined) {
   process.argv.splice(2, 1);
   await import(entry);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { HUB_V8_FLAGS, missingV8Flags, TUNNEL_V8_FLAGS } from './v8-flags.ts';
+import { missingV8Flags, TUNNEL_V8_FLAGS } from './v8-flags.ts';
 
 const CLI = fileURLToPath(new URL('./spokelink.js', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'v8-flags-'));
@@ -23,12 +23,8 @@ writeFileSync(
  * (the re-exec keeps NODE_OPTIONS) and whether V8's `gc` is there; returns the last: what the
  * command ran with.
  */
-function ranWith(
-  args: string[],
-  nodeOptions = '',
-  nodeArgs: string[] = [],
-): { execArgv: string[]; gc: string } {
-  const result = spawnSync(process.execPath, [...nodeArgs, CLI, ...args], {
+function ranWith(args: string[], nodeOptions = ''): { execArgv: string[]; gc: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     env: { ...process.env, NODE_OPTIONS: `${nodeOptions} --import=${preload}`.trim() },
     timeout: 30_000,
@@ -61,33 +57,21 @@ describe('missingV8Flags', () => {
 });
 
 describe('the spokelink command', () => {
-  it('runs the agent and the proxy-server with the tunnel flags', () => {
+  it('runs the agent and the proxy-server with the tunnel flags, and the hub CLI without', () => {
     for (const command of ['agent', 'proxy-server']) {
       const seen = ranWith([command, '--help']);
       expect(seen.execArgv).toEqual(expect.arrayContaining([...TUNNEL_V8_FLAGS]));
-      expect(seen.execArgv).not.toEqual(expect.arrayContaining([...HUB_V8_FLAGS]));
       expect(seen.gc).toBe('function');
     }
-  });
-
-  it('runs the hub with the hub flags, and short commands with none', () => {
-    const hub = ranWith(['hub', '--help']);
-    expect(hub.execArgv).toEqual(expect.arrayContaining([...HUB_V8_FLAGS]));
+    const hub = ranWith(['--help']);
+    expect(hub.execArgv).not.toEqual(expect.arrayContaining([...TUNNEL_V8_FLAGS]));
     expect(hub.gc).toBe('undefined');
-    expect(ranWith(['sandbox', 'serve', '--help']).execArgv).toEqual(
-      expect.arrayContaining([...HUB_V8_FLAGS]),
-    );
-    for (const short of [['--help'], ['sandbox', 'status', '--help']]) {
-      expect(ranWith(short).execArgv).not.toEqual(expect.arrayContaining([...HUB_V8_FLAGS]));
-    }
   });
 
-  it('leaves the flags to a user who set them', () => {
+  it('leaves the flags to a user who set them in NODE_OPTIONS', () => {
     expect(ranWith(['agent', '--help'], '--no-expose-gc')).toEqual({
       execArgv: [],
       gc: 'undefined',
     });
-    const own = ranWith(['hub', '--help'], '', ['--no-external-memory-accounted-in-global-limit']);
-    expect(own.execArgv).toEqual(['--no-external-memory-accounted-in-global-limit']);
   });
 });

@@ -43,7 +43,7 @@ import { describeAllocator, sleep } from './bench-kit.ts';
 import { prepareBenchPlanes } from './bench-planes.ts';
 import { newTally, RestartWindows, streamOp } from './soak-churn.ts';
 import { keepWatching, KubeWorker, NAMESPACE } from './soak-gateway.ts';
-import { HUB_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
+import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import { type Reading, SoakProcess, startPatternTarget } from './soak-kit.ts';
 import { formatMemory, judge, printReport } from './soak-report.ts';
 
@@ -140,16 +140,11 @@ try {
     await freePort(),
     await freePort(),
   ];
-  const hub = new SoakProcess(
-    'hub',
-    'test/bench/soak-hub.ts',
-    [
-      ...['--kubeconfig', hubPlane.kubeconfigPath, '--agent-port', String(agentPort)],
-      ...['--frontend-port', String(frontendPort), '--gateway-port', String(gatewayPort)],
-      ...(values.controllers === true ? ['--controllers'] : []),
-    ],
-    HUB_V8_FLAGS,
-  );
+  const hub = new SoakProcess('hub', 'test/bench/soak-hub.ts', [
+    ...['--kubeconfig', hubPlane.kubeconfigPath, '--agent-port', String(agentPort)],
+    ...['--frontend-port', String(frontendPort), '--gateway-port', String(gatewayPort)],
+    ...(values.controllers === true ? ['--controllers'] : []),
+  ]);
   processes.push(hub);
   await hub.start();
 

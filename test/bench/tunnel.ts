@@ -21,7 +21,7 @@ import { availableParallelism } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
 import { parseArgs } from 'node:util';
 
-import { execWithV8Flags, HUB_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
+import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import type { ProxyServerAddresses } from '../../proxy-server/index.ts';
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
 import { countingSink, endlessSource, listenLoopback } from './bulk-kit.ts';
@@ -105,9 +105,6 @@ const IDLE_AGENTS = quick ? 200 : 2000;
  */
 const IDLE_SETTLE_MS = quick ? 5_000 : 15_000;
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
-
-// This process is the hub's side of the tunnel (the client): it runs with the hub's flags.
-execWithV8Flags(HUB_V8_FLAGS);
 
 const pki = benchPki();
 const files = {

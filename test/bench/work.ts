@@ -34,7 +34,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 
-import { execWithV8Flags, HUB_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
+import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import { ADDON_GROUP, CLUSTER_GROUP, WORK_GROUP } from '../../hub/api/index.ts';
 import { SLOW_STOP_WARNING, startHub } from '../../hub/hub-process/start-hub.ts';
 import { startCustomInformer } from '../../hub/kube/informer.ts';
@@ -55,9 +55,6 @@ import {
   startChild,
 } from './bench-kit.ts';
 import { prepareBenchPlanes } from './bench-planes.ts';
-
-// The hub runs in this process: with the hub's flags, as `spokelink hub` would.
-execWithV8Flags(HUB_V8_FLAGS);
 
 const { values } = parseArgs({
   options: {
