@@ -11,10 +11,10 @@
 // forced scavenges cost 0.3 s and left 73–76 of its 85 full collections, so what that side
 // allocates per byte outlives them. V8's `--external-memory-accounted-in-global-limit` (external
 // memory counted towards the heap's own growth limit instead of a fixed 64 MiB trigger) did help
-// that process (full collections 81–86 → 34–35, CPU per GB 4.7 / 6.2 → 3.4 / 3.2 s), but the
-// hub delivering work to 1,000 clusters (`npm run bench:work`) then ran at 1,570 MiB of RSS
-// against 1,102–1,310 in the ten runs before, for no faster delivery; so the hub keeps V8's
-// defaults.
+// that process (full collections 81–86 → 34–35, CPU per GB 4.7 / 6.2 → 3.4 / 3.2 s), and the
+// hub delivering work to 1,000 clusters (`npm run bench:work`) used 16.5 s of CPU against 23.6,
+// but at 1,570 MiB of RSS against 1,201 (1,102–1,310 in the ten runs before); so the hub keeps
+// V8's defaults.
 //
 // A flag given on Node's command line or in NODE_OPTIONS wins, in either form: the CLI adds none
 // that names the same V8 flag (`NODE_OPTIONS=--no-expose-gc` turns the collections off).
