@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { encodePacket } from '../codec.ts';
 import { Extension } from '../extensions.ts';
@@ -6,26 +6,15 @@ import {
   FULL_EXTENSIONS,
   TRANSPORT_KINDS,
   readBytes,
-  sessionPair,
+  disposedAfterEach,
   waitFor,
   waitIdle,
-  type SessionPair,
 } from './session-test-kit.ts';
 import { TUNNEL_CLOSE_CODES } from './tunnel-close-codes.ts';
 import type { TunnelStream } from './tunnel-stream.ts';
 import type { IncomingDial } from './types.ts';
 
-let pairs: SessionPair[] = [];
-afterEach(async () => {
-  await Promise.all(pairs.map((p) => p.dispose()));
-  pairs = [];
-});
-
-async function pair(...args: Parameters<typeof sessionPair>): Promise<SessionPair> {
-  const p = await sessionPair(...args);
-  pairs.push(p);
-  return p;
-}
+const pair = disposedAfterEach();
 
 function varint(value: bigint): number[] {
   const out: number[] = [];

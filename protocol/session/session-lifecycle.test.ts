@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { ProtocolError } from '../errors.ts';
 import { TUNNEL_DIAGNOSTICS_CHANNELS } from './diagnostics.ts';
@@ -11,25 +11,14 @@ import {
   delay,
   echoAcceptor,
   readBytes,
-  sessionPair,
+  disposedAfterEach,
   waitFor,
   waitIdle,
-  type SessionPair,
 } from './session-test-kit.ts';
 import type { TunnelStream } from './tunnel-stream.ts';
 import type { IncomingDial } from './types.ts';
 
-let pairs: SessionPair[] = [];
-afterEach(async () => {
-  await Promise.all(pairs.map((p) => p.dispose()));
-  pairs = [];
-});
-
-async function pair(...args: Parameters<typeof sessionPair>): Promise<SessionPair> {
-  const p = await sessionPair(...args);
-  pairs.push(p);
-  return p;
-}
+const pair = disposedAfterEach();
 
 /** Timer handles alive in this process (ref'd or not), from Node's own bookkeeping. */
 function activeTimers(): number {

@@ -13,6 +13,7 @@ import {
   type ServerDuplexStream,
   type handleBidiStreamingCall,
 } from '@grpc/grpc-js';
+import { afterEach } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 
 import { SUPPORTED_EXTENSIONS, type ExtensionName } from '../extensions.ts';
@@ -167,6 +168,25 @@ export async function sessionPair(
       acceptor.destroy();
       await transports.dispose();
     },
+  };
+}
+
+/**
+ * For a test file: returns a `sessionPair` whose pairs are disposed after each test (registers
+ * the `afterEach` hook; call it once, at the top level of the file).
+ */
+export function disposedAfterEach(): (
+  ...args: Parameters<typeof sessionPair>
+) => Promise<SessionPair> {
+  let pairs: SessionPair[] = [];
+  afterEach(async () => {
+    await Promise.all(pairs.map((p) => p.dispose()));
+    pairs = [];
+  });
+  return async (...args) => {
+    const p = await sessionPair(...args);
+    pairs.push(p);
+    return p;
   };
 }
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { DIAL_FAILURE_REASONS } from '../error-codes.ts';
 import { ProtocolError } from '../errors.ts';
@@ -8,24 +8,13 @@ import {
   TRANSPORT_KINDS,
   echoAcceptor,
   readBytes,
-  sessionPair,
+  disposedAfterEach,
   waitFor,
   waitIdle,
-  type SessionPair,
 } from './session-test-kit.ts';
 import type { IncomingDial } from './types.ts';
 
-let pairs: SessionPair[] = [];
-afterEach(async () => {
-  await Promise.all(pairs.map((p) => p.dispose()));
-  pairs = [];
-});
-
-async function pair(...args: Parameters<typeof sessionPair>): Promise<SessionPair> {
-  const p = await sessionPair(...args);
-  pairs.push(p);
-  return p;
-}
+const pair = disposedAfterEach();
 
 const MODES = [
   { mode: 'extensions', extensions: FULL_EXTENSIONS },

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   INITIAL_STREAM_WINDOW_BYTES,
@@ -20,27 +20,16 @@ import {
   hashAll,
   readAll,
   readBytes,
-  sessionPair,
+  disposedAfterEach,
   waitFor,
   waitIdle,
-  type SessionPair,
 } from './session-test-kit.ts';
 import { STREAM_HIGH_WATER_MARK_BYTES, type TunnelStream } from './tunnel-stream.ts';
 import type { IncomingDial } from './types.ts';
 
 const MiB = 1024 * 1024;
 
-let pairs: SessionPair[] = [];
-afterEach(async () => {
-  await Promise.all(pairs.map((p) => p.dispose()));
-  pairs = [];
-});
-
-async function pair(...args: Parameters<typeof sessionPair>): Promise<SessionPair> {
-  const p = await sessionPair(...args);
-  pairs.push(p);
-  return p;
-}
+const pair = disposedAfterEach();
 
 /** Writes `total` bytes of `block` (repeated) with backpressure, then ends. */
 async function writeAll(stream: TunnelStream, block: Buffer, total: number): Promise<void> {

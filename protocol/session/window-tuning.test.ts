@@ -1,22 +1,12 @@
 import { pipeline } from 'node:stream';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { INITIAL_STREAM_WINDOW_BYTES } from '../constants.ts';
-import { delay, sessionPair, waitFor, type SessionPair } from './session-test-kit.ts';
+import { delay, disposedAfterEach, waitFor } from './session-test-kit.ts';
 import { AUTO_WINDOW_MAX_BYTES, type TunnelStream } from './tunnel-stream.ts';
 
-let pairs: SessionPair[] = [];
-afterEach(async () => {
-  await Promise.all(pairs.map((p) => p.dispose()));
-  pairs = [];
-});
-
-async function pair(...args: Parameters<typeof sessionPair>): Promise<SessionPair> {
-  const p = await sessionPair(...args);
-  pairs.push(p);
-  return p;
-}
+const pair = disposedAfterEach();
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
 
