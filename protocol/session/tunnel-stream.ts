@@ -343,8 +343,8 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
       this.#fastGrants = 0;
       return 0;
     }
-    if (++this.#fastGrants < WINDOW_GROW_AFTER_FAST_GRANTS || current >= AUTO_WINDOW_MAX_BYTES)
-      return 0;
+    if (current >= AUTO_WINDOW_MAX_BYTES) return 0;
+    if (++this.#fastGrants < WINDOW_GROW_AFTER_FAST_GRANTS) return 0;
     this.#fastGrants = 0;
     return this.#recv.growWindow(Math.min(AUTO_WINDOW_MAX_BYTES, current * 2));
   }

@@ -33,6 +33,7 @@ import { parseArgs } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 
 import { generateKeyPair, issueCert, renderKubeconfig } from '../../certs/index.ts';
+import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import { CLUSTER_GROUP } from '../../hub/api/index.ts';
 import { grantSandboxAdmins } from '../../hub/local-sandbox/spoke-agent-identity.ts';
 import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/identity.ts';
@@ -43,7 +44,6 @@ import { describeAllocator, sleep } from './bench-kit.ts';
 import { prepareBenchPlanes } from './bench-planes.ts';
 import { newTally, RestartWindows, streamOp } from './soak-churn.ts';
 import { keepWatching, KubeWorker, NAMESPACE } from './soak-gateway.ts';
-import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import { type Reading, SoakProcess, startPatternTarget } from './soak-kit.ts';
 import { formatMemory, judge, printReport } from './soak-report.ts';
 
