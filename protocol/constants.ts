@@ -25,6 +25,14 @@ export const MAX_DATA_CHUNK_BYTES = 128 * 1024;
 export const INITIAL_STREAM_WINDOW_BYTES = 256 * 1024;
 
 /**
+ * The initial credit instead, in bytes, when both peers announced the `initial-window-64k`
+ * extension (HTTP/2's default window is the same size). A stream whose reader stalls then
+ * holds a quarter as much on the receiving side; a stream that keeps draining grows its window
+ * by auto-tuning within its first megabytes.
+ */
+export const SMALL_INITIAL_STREAM_WINDOW_BYTES = 64 * 1024;
+
+/**
  * Upper bound, in bytes, on a stream's window: a receiver never grants credit beyond it and a
  * sender treats a grant that would exceed it as a flow-control violation.
  */

@@ -10,7 +10,7 @@ import {
   type ExtensionName,
 } from './extensions.ts';
 
-const ALL = 'flow-control,half-close,error-codes,ping,stream-id';
+const ALL = 'flow-control,half-close,error-codes,ping,stream-id,initial-window-64k';
 
 describe('extension announcement', () => {
   it('uses a lowercase metadata key (gRPC lowercases keys on the wire)', () => {

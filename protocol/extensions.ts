@@ -21,6 +21,11 @@ export const Extension = {
   PING: 'ping',
   /** DIAL_REQ `random` is the stream id for life; connectID = random; DIAL_CLS is answered. */
   STREAM_ID: 'stream-id',
+  /**
+   * With `flow-control`: each direction of each stream starts with
+   * SMALL_INITIAL_STREAM_WINDOW_BYTES (64 KiB) of credit instead of INITIAL_STREAM_WINDOW_BYTES.
+   */
+  INITIAL_WINDOW_64K: 'initial-window-64k',
 } as const;
 
 /** One extension name; see {@link Extension}. */

@@ -5,6 +5,7 @@
 export {
   LEGACY_STREAM_BUFFER_BYTES,
   INITIAL_STREAM_WINDOW_BYTES,
+  SMALL_INITIAL_STREAM_WINDOW_BYTES,
   MAX_DATA_CHUNK_BYTES,
   MAX_DIAL_ADDRESS_LENGTH,
   MAX_PACKET_BYTES,
@@ -102,6 +103,7 @@ export {
   WS_HIGH_WATER_MARK_BYTES,
   WS_LOW_WATER_MARK_BYTES,
   grpcCallTransport,
+  settleForward,
   tunnelCloseCodeName,
   webSocketTransport,
   zeroWebSocketMask,

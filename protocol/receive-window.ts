@@ -14,9 +14,15 @@ export interface ReceiveWindowOptions {
    */
   readonly isCreditBased?: boolean;
   /**
-   * Target window in bytes, INITIAL_STREAM_WINDOW_BYTES … MAX_STREAM_WINDOW_BYTES (default
-   * INITIAL). Above INITIAL, the difference is granted by the first {@link ReceiveWindow.takeGrant}
-   * that crosses the update threshold.
+   * Credit the peer has when the stream opens: INITIAL_STREAM_WINDOW_BYTES (default), or
+   * SMALL_INITIAL_STREAM_WINDOW_BYTES with the `initial-window-64k` extension. Both peers must
+   * assume the same value.
+   */
+  readonly initialBytes?: number;
+  /**
+   * Target window in bytes, `initialBytes` … MAX_STREAM_WINDOW_BYTES (default `initialBytes`).
+   * Above it, the difference is granted by the first {@link ReceiveWindow.takeGrant} that crosses
+   * the update threshold.
    */
   readonly windowBytes?: number;
   /** Buffer bound for a non-credit-based stream (default LEGACY_STREAM_BUFFER_BYTES). */
@@ -49,25 +55,30 @@ export class ReceiveWindow {
   readonly #isCreditBased: boolean;
   readonly #legacyLimit: number;
   #windowBytes: number;
-  #credit = INITIAL_STREAM_WINDOW_BYTES;
+  #credit: number;
   #buffered = 0;
   #ungranted: number;
 
   constructor(options: ReceiveWindowOptions = {}) {
     this.#isCreditBased = options.isCreditBased ?? true;
-    this.#windowBytes = options.windowBytes ?? INITIAL_STREAM_WINDOW_BYTES;
+    const initial = options.initialBytes ?? INITIAL_STREAM_WINDOW_BYTES;
+    this.#windowBytes = options.windowBytes ?? initial;
     this.#legacyLimit = options.legacyLimitBytes ?? LEGACY_STREAM_BUFFER_BYTES;
+    if (!Number.isSafeInteger(initial) || initial < 1 || initial > MAX_STREAM_WINDOW_BYTES) {
+      throw misuse(`initialBytes ${initial} is outside [1, ${MAX_STREAM_WINDOW_BYTES}]`);
+    }
     if (
       !Number.isSafeInteger(this.#windowBytes) ||
-      this.#windowBytes < INITIAL_STREAM_WINDOW_BYTES ||
+      this.#windowBytes < initial ||
       this.#windowBytes > MAX_STREAM_WINDOW_BYTES
     ) {
       throw misuse(
-        `windowBytes ${this.#windowBytes} is outside [${INITIAL_STREAM_WINDOW_BYTES}, ${MAX_STREAM_WINDOW_BYTES}]`,
+        `windowBytes ${this.#windowBytes} is outside [${initial}, ${MAX_STREAM_WINDOW_BYTES}]`,
       );
     }
     checkBytes(this.#legacyLimit, 'legacyLimitBytes');
-    this.#ungranted = this.#windowBytes - INITIAL_STREAM_WINDOW_BYTES;
+    this.#credit = initial;
+    this.#ungranted = this.#windowBytes - initial;
   }
 
   /** Whether credit is enforced and granted (false for plain ANP peers). */
@@ -130,7 +141,7 @@ export class ReceiveWindow {
 
   /**
    * Returns the increment to send now (0 for none) and counts it as granted. Call once right
-   * after the stream opens (it grants windowBytes − INITIAL when that is at least half the
+   * after the stream opens (it grants windowBytes − initialBytes when that is at least half the
    * window); {@link consume} calls it itself. Always 0 when not credit-based.
    */
   takeGrant(): number {

@@ -12,6 +12,11 @@ export interface SendWindowOptions {
    * unlimited window (plain ANP peer): `credit` is Infinity and grants are ignored.
    */
   readonly isCreditBased?: boolean;
+  /**
+   * Credit when the stream opens: INITIAL_STREAM_WINDOW_BYTES (default), or
+   * SMALL_INITIAL_STREAM_WINDOW_BYTES with the `initial-window-64k` extension.
+   */
+  readonly initialCredit?: number;
 }
 
 function checkBytes(bytes: number, what: string): void {
@@ -22,8 +27,8 @@ function checkBytes(bytes: number, what: string): void {
 
 /**
  * Sending side of one stream's flow-control window (one direction): how many DATA bytes may
- * still be sent before the peer grants more. Starts at INITIAL_STREAM_WINDOW_BYTES when the
- * stream opens (DIAL_RSP success), shrinks with every DATA sent, grows with every
+ * still be sent before the peer grants more. Starts at the initial window (256 KiB, or 64 KiB
+ * with `initial-window-64k`) when the stream opens (DIAL_RSP success), shrinks with every DATA sent, grows with every
  * EXT_WINDOW_UPDATE received, and never exceeds MAX_STREAM_WINDOW_BYTES.
  *
  * Pure state, no I/O or timers: the stream owns one instance and calls it from its event loop
@@ -35,7 +40,14 @@ export class SendWindow {
 
   constructor(options: SendWindowOptions = {}) {
     this.#isCreditBased = options.isCreditBased ?? true;
-    this.#credit = this.#isCreditBased ? INITIAL_STREAM_WINDOW_BYTES : Infinity;
+    const initial = options.initialCredit ?? INITIAL_STREAM_WINDOW_BYTES;
+    if (!Number.isSafeInteger(initial) || initial < 1 || initial > MAX_STREAM_WINDOW_BYTES) {
+      throw new ProtocolError(
+        'PROTO_ERR_WINDOW_MISUSE',
+        `initialCredit ${initial} is outside [1, ${MAX_STREAM_WINDOW_BYTES}]`,
+      );
+    }
+    this.#credit = this.#isCreditBased ? initial : Infinity;
   }
 
   /** Whether the window enforces credit (false for plain ANP peers). */

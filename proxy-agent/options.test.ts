@@ -28,7 +28,14 @@ describe('validateOptions', () => {
       kubeApiserver: { host: '127.0.0.1', port: 6443 },
       dialTimeoutMs: 10_000,
       backoff: { initialMs: 1000, maxMs: 30_000, multiplier: 1.6, jitter: 0.2 },
-      extensions: ['flow-control', 'half-close', 'error-codes', 'ping', 'stream-id'],
+      extensions: [
+        'flow-control',
+        'half-close',
+        'error-codes',
+        'ping',
+        'stream-id',
+        'initial-window-64k',
+      ],
       health: { host: '127.0.0.1', port: 0 },
       identifiersValue: 'host=c1',
     });

@@ -116,6 +116,7 @@ describe.each<Transport>(['grpc', 'websocket'])('proxy agent over %s', (transpor
       'error-codes',
       'ping',
       'stream-id',
+      'initial-window-64k',
     ]);
     const session = await s.session();
     const stream = await session.dial('c1:443');

@@ -98,7 +98,7 @@ describe('validateOptions', () => {
       name: 'unknown extension',
       options: { ...base, extensions: ['turbo'] },
       message:
-        'invalid options: unknown extension "turbo"; known: flow-control, half-close, error-codes, ping, stream-id',
+        'invalid options: unknown extension "turbo"; known: flow-control, half-close, error-codes, ping, stream-id, initial-window-64k',
     },
     {
       name: 'bad port',

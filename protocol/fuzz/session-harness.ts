@@ -16,6 +16,7 @@ import { Buffer } from 'node:buffer';
 import {
   INITIAL_STREAM_WINDOW_BYTES,
   LEGACY_STREAM_BUFFER_BYTES,
+  SMALL_INITIAL_STREAM_WINDOW_BYTES,
   MAX_DATA_CHUNK_BYTES,
   MAX_PACKET_BYTES,
   MAX_STREAM_WINDOW_BYTES,
@@ -120,6 +121,9 @@ export async function runScenario(
 ): Promise<void> {
   const ext = new Set(config.extensions);
   const isFlow = ext.has(Extension.FLOW_CONTROL);
+  const initialWindow = ext.has(Extension.INITIAL_WINDOW_64K)
+    ? SMALL_INITIAL_STREAM_WINDOW_BYTES
+    : INITIAL_STREAM_WINDOW_BYTES;
   const isHalfClose = ext.has(Extension.HALF_CLOSE);
   const isCodes = ext.has(Extension.ERROR_CODES);
   const problems: string[] = [];
@@ -148,7 +152,7 @@ export async function runScenario(
         const k = key(from, p.connectId);
         const sent = (dataSent.get(k) ?? 0) + p.data.length;
         dataSent.set(k, sent);
-        const granted = INITIAL_STREAM_WINDOW_BYTES + (grantsDelivered.get(k) ?? 0);
+        const granted = initialWindow + (grantsDelivered.get(k) ?? 0);
         if (sent > granted)
           problems.push(
             `${from} sent ${sent} bytes on stream ${p.connectId} with ${granted} granted`,

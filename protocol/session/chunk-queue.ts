@@ -39,6 +39,13 @@ export class ChunkQueue {
     return chunk;
   }
 
+  /** Removes and returns every chunk, oldest first. */
+  takeAll(): Uint8Array[] {
+    const chunks = this.#head === 0 ? this.#items : this.#items.slice(this.#head);
+    this.clear();
+    return chunks;
+  }
+
   clear(): void {
     this.#items = [];
     this.#head = 0;

@@ -20,6 +20,7 @@ export {
   DEFAULT_PING_TIMEOUT_MS,
   TunnelSession,
 } from './tunnel-session.ts';
+export { settleForward } from './settle-forward.ts';
 export { STREAM_HIGH_WATER_MARK_BYTES, TunnelStream } from './tunnel-stream.ts';
 export type {
   DialOptions,

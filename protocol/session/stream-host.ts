@@ -15,6 +15,8 @@ export interface StreamHost {
   readonly label: string;
   readonly role: SessionRole;
   readonly isFlowControl: boolean;
+  /** Credit each direction of a stream starts with (with flow control): 256 or 64 KiB. */
+  readonly initialWindowBytes: number;
   readonly isHalfClose: boolean;
   readonly isErrorCodes: boolean;
   /** How long a dialer waits for the CLOSE_RSP that ends a stream before it forgets it, ms. */

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 
+import { INITIAL_STREAM_WINDOW_BYTES, SMALL_INITIAL_STREAM_WINDOW_BYTES } from '../constants.ts';
 import { encodeDataPacket } from '../data-codec.ts';
 import type { StreamResetCode } from '../error-codes.ts';
 import { ProtocolError } from '../errors.ts';
@@ -117,6 +118,9 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
         label: this.#label,
         role: this.#role,
         isFlowControl: this.#extensions.has(Extension.FLOW_CONTROL),
+        initialWindowBytes: this.#extensions.has(Extension.INITIAL_WINDOW_64K)
+          ? SMALL_INITIAL_STREAM_WINDOW_BYTES
+          : INITIAL_STREAM_WINDOW_BYTES,
         isHalfClose: this.#extensions.has(Extension.HALF_CLOSE),
         isErrorCodes: this.#extensions.has(Extension.ERROR_CODES),
         closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,

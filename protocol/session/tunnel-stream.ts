@@ -2,7 +2,7 @@
  * One multiplexed byte stream of a tunnel session, as a Node Duplex. Created only by
  * TunnelSession (dial() on the dialer, IncomingDial.accept() on the acceptor).
  */
-import { Duplex } from 'node:stream';
+import { Duplex, type Writable } from 'node:stream';
 
 import type { StreamResetCode } from '../error-codes.ts';
 import { ProtocolError } from '../errors.ts';
@@ -39,7 +39,7 @@ export interface StreamFlowStats {
   readonly sendCredit: number;
   /** DATA bytes the peer may still send: its credit, or the room left under the legacy bound. */
   readonly receiveCredit: number;
-  /** The receive window (INITIAL_STREAM_WINDOW_BYTES, grown by auto-tuning). */
+  /** The receive window (the initial window, grown by auto-tuning). */
   readonly receiveWindowBytes: number;
   /** Received bytes in the stream's own queue, not yet pushed into the Readable (≤ the window). */
   readonly queuedBytes: number;
@@ -119,6 +119,12 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
   #hasSentReset = false;
   #resetCode: StreamResetCode | undefined;
   #pendingWrite: PendingWrite | undefined;
+  /** Forward mode (see {@link forwardTo}): where our received bytes go instead of the Readable. */
+  #forwardTarget: TunnelStream | Writable | undefined;
+  /** Another stream forwards into this one: its bytes arrive as pending writes. */
+  #isForwardTarget = false;
+  /** Bytes handed to the forward target and not yet all sent (still inside our window). */
+  #forwardingBytes = 0;
   #lingerTimer: NodeJS.Timeout | undefined;
   #bytesIn = 0;
   #bytesOut = 0;
@@ -133,11 +139,16 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
     this.#host = init.host;
     this.#id = init.streamId;
     this.#address = init.address;
-    this.#send = new SendWindow({ isCreditBased: init.host.isFlowControl });
-    this.#recv = new ReceiveWindow({ isCreditBased: init.host.isFlowControl });
+    const flow = {
+      isCreditBased: init.host.isFlowControl,
+      initialCredit: init.host.initialWindowBytes,
+    };
+    this.#send = new SendWindow(flow);
+    this.#recv = new ReceiveWindow({ ...flow, initialBytes: flow.initialCredit });
     this.#control = {
       stream: this,
-      bufferedBytes: () => (this.#isDuplexClosed ? 0 : this.#queue.bytes + this.readableLength),
+      bufferedBytes: () =>
+        this.#isDuplexClosed ? 0 : this.#queue.bytes + this.readableLength + this.#forwardingBytes,
       receiveData: (data) => this.#receiveData(data),
       receiveWindowUpdate: (increment) => this.#receiveWindowUpdate(increment),
       receiveHalfClose: () => this.#receiveHalfClose(),
@@ -203,6 +214,72 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
     if (this.destroyed) return;
     this.#resetCode = code;
     this.destroy();
+  }
+
+  /**
+   * Relays what this stream receives straight into `target`, in place of this stream's Readable
+   * and a pipe: how the proxy-server joins a frontend stream to an agent stream, and the agent
+   * a stream to its target socket. Into another TunnelStream the bytes go as its DATA, past its
+   * Writable too; into any other Writable (a socket) as corked writes. Everything queued goes as
+   * one batch, and the next batch only after the last one was sent (TunnelStream) or written
+   * (its write callback); the credit this stream grants its peer follows the batches, so a
+   * relayed stream holds at most its receive window here, however slow the reader behind
+   * `target`. When the peer's direction ends, `target.end()` follows; this stream's Readable
+   * carries no data and ends then.
+   *
+   * Returns false and changes nothing unless neither stream is destroyed, nothing was read
+   * from this one, `target` has nothing written or pending (and, a TunnelStream, no other
+   * stream forwards into it), and this one forwards nowhere yet: then pipe instead. Errors are
+   * not passed on: the caller watches both, as with pipe() (proxy-server/frontend/
+   * bridge-streams.ts, proxy-agent/streams/bridge-stream.ts). Write nothing else into `target`.
+   */
+  forwardTo(target: Writable): boolean {
+    if ((target as Duplex) === this || this.#forwardTarget !== undefined) return false;
+    if (this.destroyed || target.destroyed || target.writableEnded) return false;
+    if (this.readableLength > 0 || this.readableFlowing !== null || this.readableEnded)
+      return false;
+    if (target.writableLength > 0) return false;
+    if (target instanceof TunnelStream) {
+      if (target.#isForwardTarget || target.#pendingWrite !== undefined) return false;
+      target.#isForwardTarget = true;
+    }
+    this.#forwardTarget = target;
+    this.resume(); // flowing, with no data: so that the Readable's 'end' is emitted at EOF
+    this.#pump();
+    return true;
+  }
+
+  /**
+   * Sends `data` as this stream's DATA right away, as far as credit and the transport's brake
+   * allow, past the Writable: for a producer that reads into a buffer it reuses (a socket's
+   * `onread`, proxy-agent/streams/bridge-stream.ts). Returns true when all of it went out.
+   * Otherwise the rest is copied (so `data` may be reused as soon as this returns), goes out as
+   * credit comes, and `onSent` is called once it has; the caller produces nothing more until
+   * then, so a stream that cannot send holds at most one read's worth here. Data after the peer
+   * closed the whole stream is discarded, as writes are (true). Not together with write() or
+   * forwardTo() into this stream; end() only once `onSent` was called.
+   */
+  sendFrom(data: Uint8Array, onSent: () => void): boolean {
+    if (this.#pendingWrite !== undefined || this.#isForwardTarget) {
+      throw new ProtocolError('PROTO_ERR_WINDOW_MISUSE', 'sendFrom while a write is pending', {
+        streamId: this.#id,
+      });
+    }
+    if (this.destroyed) return false;
+    let isSync = true;
+    let isSentAtOnce = false;
+    const callback = (err?: Error | null): void => {
+      if (err != null) return;
+      if (isSync) isSentAtOnce = true;
+      else onSent();
+    };
+    this.#writeForwarded([data as Buffer], data.length, callback);
+    isSync = false;
+    const rest = this.#pendingWrite as PendingWrite | undefined;
+    if (isSentAtOnce || rest === undefined) return isSentAtOnce;
+    const copy = Buffer.from(takePieces(rest, rest.remaining)[0] as Uint8Array);
+    this.#pendingWrite = { chunks: [copy], index: 0, offset: 0, remaining: copy.length, callback };
+    return false;
   }
 
   override _read(): void {
@@ -331,7 +408,7 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
    * WINDOW_GROW_INTERVAL_MS of the previous grant, WINDOW_GROW_AFTER_FAST_GRANTS times in a
    * row, is limited by the window, not by itself, so the window doubles, up to
    * AUTO_WINDOW_MAX_BYTES (HTTP/2 and QUIC stacks tune the same way). A stalled consumer never
-   * drains, so its window stays at INITIAL_STREAM_WINDOW_BYTES: what a stalled stream can hold
+   * drains, so its window stays at the initial one (64 or 256 KiB): what a stalled stream can hold
    * stays small, while a bulk stream is not capped at window/RTT. Returns the extra credit.
    */
   #autoGrow(): number {
@@ -349,20 +426,77 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
     return this.#recv.growWindow(Math.min(AUTO_WINDOW_MAX_BYTES, current * 2));
   }
 
+  /** Records `bytes` as taken by our consumer; grants credit when a batch is due. */
+  #consumed(bytes: number): void {
+    let increment = this.#recv.consume(bytes);
+    if (increment > 0) increment += this.#autoGrow();
+    if (increment > 0 && this.#phase === 'open' && !this.#hasReceivedEnd) {
+      this.#host.sendControl({ type: 'EXT_WINDOW_UPDATE', connectId: this.#id, increment });
+    }
+  }
+
   /** Moves queued chunks into the Readable while it wants more; grants credit for them. */
   #pump(): void {
+    if (this.#forwardTarget !== undefined) {
+      this.#pumpForward(this.#forwardTarget);
+      return;
+    }
     while (this.#wantsRead && this.#queue.length > 0 && !this.destroyed) {
       const chunk = this.#queue.shift()!;
-      let increment = this.#recv.consume(chunk.length);
-      if (increment > 0) increment += this.#autoGrow();
-      if (increment > 0 && this.#phase === 'open' && !this.#hasReceivedEnd) {
-        this.#host.sendControl({ type: 'EXT_WINDOW_UPDATE', connectId: this.#id, increment });
-      }
+      this.#consumed(chunk.length);
       this.#wantsRead = this.push(chunk);
     }
     if (this.#hasReceivedEnd && !this.#isEofPushed && this.#queue.length === 0 && !this.destroyed) {
       this.#isEofPushed = true;
       this.push(null);
+    }
+  }
+
+  /**
+   * Forward mode: hands everything queued to the target as one batch and grants credit for it
+   * once it is sent (a TunnelStream target: as DATA of up to MAX_DATA_CHUNK_BYTES, as its credit
+   * allows) or written (any other Writable: its write callback); one batch at a time. At EOF,
+   * ends the target.
+   */
+  #pumpForward(target: TunnelStream | Writable): void {
+    while (this.#forwardingBytes === 0 && this.#queue.length > 0 && !this.destroyed) {
+      const bytes = this.#queue.bytes;
+      const chunks = this.#queue.takeAll() as Buffer[];
+      this.#forwardingBytes = bytes;
+      let isSync = true;
+      let isSentAtOnce = false;
+      const onSent = (err?: Error | null): void => {
+        this.#forwardingBytes = 0;
+        if (err != null || this.destroyed) return;
+        this.#consumed(bytes);
+        if (isSync) isSentAtOnce = true;
+        else this.#pump();
+      };
+      if (target instanceof TunnelStream) {
+        target.#writeForwarded(chunks, bytes, onSent);
+      } else if (target.destroyed || target.writableEnded) {
+        this.#forwardingBytes = 0; // the caller tears down both
+        return;
+      } else {
+        target.cork();
+        const last = chunks.length - 1;
+        for (let i = 0; i < last; i++) target.write(chunks[i]);
+        target.write(chunks[last], onSent);
+        target.uncork();
+      }
+      isSync = false;
+      if (!isSentAtOnce) return;
+    }
+    if (
+      this.#hasReceivedEnd &&
+      this.#forwardingBytes === 0 &&
+      this.#queue.length === 0 &&
+      !this.#isEofPushed &&
+      !this.destroyed
+    ) {
+      this.#isEofPushed = true;
+      this.push(null);
+      if (!target.destroyed && !target.writableEnded) target.end();
     }
   }
 
@@ -442,6 +576,20 @@ export class TunnelStream extends Duplex implements TunnelStreamApi {
   }
 
   // --- send side ----------------------------------------------------------------------------
+
+  /** Forward mode, the target's side: `chunks` as if written, `callback` once all sent. */
+  #writeForwarded(chunks: Buffer[], bytes: number, callback: (err?: Error | null) => void): void {
+    if (this.destroyed) {
+      callback(streamResetError(this.#id, this.#resetCode ?? 'canceled', 'destroyed'));
+      return;
+    }
+    if (this.#isWriteClosed || this.#phase === 'done') {
+      callback(); // the peer closed the whole stream: discard, as _write does
+      return;
+    }
+    this.#pendingWrite = { chunks, index: 0, offset: 0, remaining: bytes, callback };
+    this.#flush();
+  }
 
   /** Sends as much of the pending write as credit and the brake allow. */
   #flush(): void {

@@ -2,7 +2,7 @@
 // proxy-agent and proxy-server/client all use. This file is the API; tunnel-session.ts,
 // tunnel-stream.ts and the two transport adapters implement it. See README.md here.
 import type { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 
 import type { DialFailureReason, StreamResetCode } from '../error-codes.ts';
 import type { ExtensionName } from '../extensions.ts';
@@ -160,4 +160,15 @@ export interface TunnelStreamApi extends Duplex {
   /** Set once the stream was reset, locally or by the peer. */
   readonly resetCode: StreamResetCode | undefined;
   reset(code: StreamResetCode): void;
+  /**
+   * Relays this stream's received bytes straight into `target` (another TunnelStream as its
+   * DATA, or a socket), in place of a pipe (see TunnelStream.forwardTo); false, with nothing
+   * changed, when it cannot.
+   */
+  forwardTo(target: Writable): boolean;
+  /**
+   * Sends `data` now as far as credit allows, copies the rest and calls `onSent` once it went
+   * out; true when all went at once (see TunnelStream.sendFrom).
+   */
+  sendFrom(data: Uint8Array, onSent: () => void): boolean;
 }

@@ -36,7 +36,8 @@ let sinceLast = 0;
 export function noteDataBytes(byteLength: number): void {
   sinceLast += byteLength;
   if (sinceLast < YOUNG_COLLECTION_EVERY_BYTES) return;
-  sinceLast = 0;
+  // Keep the overshoot: one request per YOUNG_COLLECTION_EVERY_BYTES, whatever the packet sizes.
+  sinceLast %= YOUNG_COLLECTION_EVERY_BYTES;
   if (collect === undefined) {
     const gc = (globalThis as { gc?: unknown }).gc;
     collect = typeof gc === 'function' ? (gc as Collect) : null;

@@ -1,7 +1,14 @@
 /**
- * Joins a target socket and a tunnel stream (STYLE §5.1): two `stream.pipeline`s, one per
- * direction, so backpressure holds end to end (a slow target stops the tunnel stream's reads,
- * which stops credit grants; a slow tunnel stream pauses the socket) and cleanup runs once.
+ * Joins a target socket and a tunnel stream (STYLE §5.1), one direction at a time, so that
+ * backpressure holds end to end and cleanup runs once:
+ *
+ * - tunnel → target: the stream forwards its DATA into the socket (`TunnelStream.forwardTo`,
+ *   corked writes) and grants credit only as the writes complete: a slow target stops credit
+ *   grants. Falls back to `stream.pipeline` when the stream cannot forward.
+ * - target → tunnel: the socket reads into one shared buffer (connect-target.ts), and each
+ *   read is sent as DATA at once (`TunnelStream.sendFrom`); what the credit does not cover is
+ *   copied and the socket pauses until it went out. No Buffer per read, no Readable or
+ *   Writable in between, and a stream whose reader stalls holds one read's worth here.
  *
  * - Half-close: target FIN → `stream.end()` (EXT_HALF_CLOSE with `half-close`, else the whole
  *   stream closes, as ANP does); stream end → `socket.end()` (FIN to the target). The socket is
@@ -12,7 +19,8 @@
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 
-import type { TunnelStreamApi } from '../../protocol/index.ts';
+import { settleForward, type TunnelStreamApi } from '../../protocol/index.ts';
+import { readTarget } from './connect-target.ts';
 
 /** What one bridged stream carried, reported once when both directions are done. */
 export interface BridgeResult {
@@ -31,9 +39,10 @@ export interface Bridge {
 }
 
 /**
- * Starts moving bytes both ways. `onDone` is called exactly once, after both directions have
- * finished or failed; by then the socket is destroyed. The stream is left to its own
- * lifecycle (it closes itself once both directions ended, or was destroyed by the error).
+ * Starts moving bytes both ways; `socket` comes from connectTarget() (paused, reading through
+ * readTarget()). `onDone` is called exactly once, after both directions have finished or
+ * failed; by then the socket is destroyed. The stream is left to its own lifecycle (it closes
+ * itself once both directions ended, or was destroyed by the error).
  */
 export function bridgeStream(
   socket: Socket,
@@ -61,8 +70,29 @@ export function bridgeStream(
     socket.destroy();
     onDone(result);
   };
-  pipeline(socket, stream, finish);
-  pipeline(stream, socket, finish);
+  // target → tunnel
+  let isSending = false;
+  let isTargetEnded = false;
+  const endStream = (): void => {
+    if (!stream.destroyed && !stream.writableEnded) stream.end();
+  };
+  readTarget(socket, (data) => {
+    if (stream.destroyed) return false; // the error listeners tear both down
+    isSending = !stream.sendFrom(data, () => {
+      isSending = false;
+      if (isTargetEnded) endStream();
+      else socket.resume();
+    });
+    return !isSending;
+  });
+  socket.once('end', () => {
+    isTargetEnded = true;
+    if (!isSending) endStream();
+  });
+  settleForward(socket, stream, finish);
+  // tunnel → target
+  if (stream.forwardTo(socket)) settleForward(stream, socket, finish);
+  else pipeline(stream, socket, finish);
   return {
     get bytesToTarget() {
       return socket.bytesWritten;

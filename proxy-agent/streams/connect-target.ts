@@ -13,6 +13,27 @@ import { AgentError } from '../errors.ts';
 /** TCP keepalive on target sockets, so a vanished target is noticed on idle streams. */
 const TARGET_KEEPALIVE_DELAY_MS = 30_000;
 
+/**
+ * What every target socket reads into (`onread`): one buffer for the process, reused by each
+ * read. A read's bytes are sent at once or copied (TunnelStream.sendFrom), so nothing keeps a
+ * view of it, and no Buffer is allocated per read.
+ */
+const TARGET_READ_BUFFER = Buffer.alloc(64 * 1024);
+
+/** Takes one read's bytes (valid only during the call); false pauses the socket. */
+export type TargetReader = (data: Uint8Array) => boolean;
+
+const readers = new WeakMap<Socket, TargetReader>();
+
+/**
+ * Starts reading a socket from {@link connectTarget}: each read's bytes go to `reader`, whose
+ * false pauses the socket until `socket.resume()`. End and errors come as socket events.
+ */
+export function readTarget(socket: Socket, reader: TargetReader): void {
+  readers.set(socket, reader);
+  socket.resume();
+}
+
 /** Options of {@link connectTarget}. */
 export interface ConnectTargetOptions {
   /** Fail with reason `timeout` if the connection is not established in time (DNS included). */
@@ -47,7 +68,9 @@ export function classifySocketError(err: unknown): DialFailureReason {
 
 /**
  * Connects to `target` with `allowHalfOpen: true` (half-close is bridged, not collapsed),
- * Nagle off and TCP keepalive on. Resolves with the connected socket, which keeps an 'error'
+ * Nagle off and TCP keepalive on. The socket reads into a shared buffer and only once given a
+ * reader ({@link readTarget}): it emits no 'data' and is not to be piped from. Resolves with
+ * the connected socket, which keeps an 'error'
  * listener that ignores errors after settling: the caller attaches its own before any I/O.
  * Rejects with AgentError `AGENT_ERR_DIAL_FAILED` and `reason` (`timeout`, `refused`, `dns`,
  * `unreachable`, `canceled`, `internal`); the socket is destroyed then. Never leaves a timer
@@ -68,14 +91,20 @@ export function connectTarget(target: DialAddress, options: ConnectTargetOptions
       return;
     }
     let isSettled = false;
-    const socket = connect({
+    const socket: Socket = connect({
       host: target.host,
       port: target.port,
       allowHalfOpen: true,
       noDelay: true,
       keepAlive: true,
       keepAliveInitialDelay: TARGET_KEEPALIVE_DELAY_MS,
+      onread: {
+        buffer: TARGET_READ_BUFFER,
+        callback: (bytes: number, buffer: Uint8Array): boolean =>
+          readers.get(socket)?.(buffer.subarray(0, bytes)) ?? false,
+      },
     });
+    socket.pause(); // no read before readTarget()
     const settle = (err?: AgentError): void => {
       if (isSettled) return;
       isSettled = true;

@@ -62,7 +62,7 @@ describe.each(transports)('%s agent listener', (transport) => {
     expect({ id: agent.serverId, count: agent.serverCount, ext: agent.serverExtensions }).toEqual({
       id: 'hub-1',
       count: '2',
-      ext: 'flow-control,half-close,error-codes,ping,stream-id',
+      ext: 'flow-control,half-close,error-codes,ping,stream-id,initial-window-64k',
     });
     const agents = await waitFor('the agent to register', () =>
       server.agents().length === 1 ? server.agents() : undefined,

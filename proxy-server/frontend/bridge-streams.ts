@@ -2,17 +2,21 @@
  * Joins two byte streams both ways with `stream.pipeline` (STYLE §5.1): each direction keeps
  * its own backpressure end to end (a TunnelStream write waits for credit, a socket write for
  * 'drain'), an end in one direction is passed on as an end (half-close), and an abort on one
- * side aborts the other with the same reset code.
+ * side aborts the other with the same reset code. Between two TunnelStreams (a frontend stream
+ * and an agent stream) a direction forwards DATA directly instead (`TunnelStream.forwardTo`),
+ * with the same ends, aborts and completion as the pipeline.
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream';
 
-import type { StreamResetCode, TunnelStreamApi } from '../../protocol/index.ts';
+import { settleForward, type StreamResetCode, type TunnelStreamApi } from '../../protocol/index.ts';
 
 /** One side of a bridge: the stream, how to abort it, and what an error on it means. */
 export interface BridgeEnd {
   readonly stream: Duplex;
+  /** Relays this side's received bytes into `to` without a pipe; false when it cannot. */
+  forwardTo?(to: Duplex): boolean;
   /** Aborts this side, telling its peer `code` where the transport can carry it. */
   abort(code: StreamResetCode): void;
   /** The reset code that an error emitted by this side stands for. */
@@ -23,6 +27,7 @@ export interface BridgeEnd {
 export function tunnelEnd(stream: TunnelStreamApi): BridgeEnd {
   return {
     stream,
+    forwardTo: (to) => stream.forwardTo(to),
     abort: (code) => stream.reset(code),
     codeOf: (err) => {
       const fromError = (err as { resetCode?: unknown }).resetCode;
@@ -80,6 +85,10 @@ export function bridgeStreams(a: BridgeEnd, b: BridgeEnd): Promise<Error | undef
       [a, b],
       [b, a],
     ] as const) {
+      if (from.forwardTo?.(to.stream) === true) {
+        settleForward(from.stream, to.stream, done);
+        continue;
+      }
       try {
         pipeline(from.stream, to.stream, done);
       } catch (err) {
