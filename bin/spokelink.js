@@ -18,7 +18,7 @@ const entry = processes[process.argv[2] ?? ''];
 // processes with their V8 settings (bin/v8-flags.ts): the process replaces itself with the same
 // command, the library preloaded and the flags given to Node. Same pid, same arguments.
 const { allocatorEnv, chooseAllocator } = await import('./allocator.ts');
-const { missingV8Flags, TUNNEL_V8_FLAGS } = await import('./v8-flags.ts');
+const { missingV8Flags, v8FlagsFor } = await import('./v8-flags.ts');
 let allocator;
 try {
   allocator = chooseAllocator(process.env);
@@ -30,7 +30,7 @@ const env = allocatorEnv(process.env, allocator);
 const v8Flags =
   entry === undefined || typeof process.execve !== 'function'
     ? []
-    : missingV8Flags(TUNNEL_V8_FLAGS, process.execArgv, process.env.NODE_OPTIONS);
+    : missingV8Flags(v8FlagsFor(process.argv[2]), process.execArgv, process.env.NODE_OPTIONS);
 if (env !== undefined || v8Flags.length > 0) {
   process.execve(
     process.execPath,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { missingV8Flags, TUNNEL_V8_FLAGS } from './v8-flags.ts';
+import { missingV8Flags, PROXY_SERVER_V8_FLAGS, TUNNEL_V8_FLAGS } from './v8-flags.ts';
 
 const CLI = fileURLToPath(new URL('./spokelink.js', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'v8-flags-'));
@@ -63,6 +63,10 @@ describe('the spokelink command', () => {
       expect(seen.execArgv).toEqual(expect.arrayContaining([...TUNNEL_V8_FLAGS]));
       expect(seen.gc).toBe('function');
     }
+    expect(ranWith(['proxy-server', '--help']).execArgv).toEqual(
+      expect.arrayContaining([...PROXY_SERVER_V8_FLAGS]),
+    );
+    expect(ranWith(['agent', '--help']).execArgv).not.toContain('--initial-old-space-size=64');
     const hub = ranWith(['--help']);
     expect(hub.execArgv).not.toEqual(expect.arrayContaining([...TUNNEL_V8_FLAGS]));
     expect(hub.gc).toBe('undefined');

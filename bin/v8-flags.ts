@@ -16,11 +16,37 @@
 // but at 1,570 MiB of RSS against 1,201 (1,102–1,310 in the ten runs before); so the hub keeps
 // V8's defaults.
 //
+// `--initial-old-space-size=64`, the proxy-server only: V8 then runs no full collection while
+// the old generation is under 64 MiB. Without it, a proxy-server whose live heap is small
+// (≈ 20 MiB while relaying) gets an allocation limit only 8 MiB above it (V8's smallest growth
+// step), and V8 starts a full collection whenever that headroom is smaller than its young
+// generation (`Heap::IncrementalMarkingLimitReached`), so once a burst had grown the young
+// generation (the gRPC agents' section of `npm run bench:tunnel`), the proxy-server collected
+// its whole heap about three times a second while relaying for the WebSocket agents: ≈ 47 full
+// collections against 1 with the floor, in the same `--quick` section, and 3.6 / 4.8 against
+// 2.4 / 2.8 s of CPU per GB relayed in two alternating pairs of runs. The cost is at most
+// 64 MiB of heap before the first full collection, in one process per hub. The agents keep V8's
+// default: one runs on every spoke, where memory is the scarcer thing, and they collect rarely
+// since the paced scavenges (above).
+//
 // A flag given on Node's command line or in NODE_OPTIONS wins, in either form: the CLI adds none
 // that names the same V8 flag (`NODE_OPTIONS=--no-expose-gc` turns the collections off).
 
-/** The flags the tunnel processes run with (see the file comment). */
+/** The flags both tunnel processes run with (see the file comment). */
 export const TUNNEL_V8_FLAGS: readonly string[] = ['--expose-gc'];
+
+/** The proxy-server's: the tunnel flags and a 64 MiB floor under its old generation. */
+export const PROXY_SERVER_V8_FLAGS: readonly string[] = [
+  ...TUNNEL_V8_FLAGS,
+  '--initial-old-space-size=64',
+];
+
+/** The flags `spokelink <command>` runs with; none for the hub's commands. */
+export function v8FlagsFor(command: string | undefined): readonly string[] {
+  if (command === 'proxy-server') return PROXY_SERVER_V8_FLAGS;
+  if (command === 'agent') return TUNNEL_V8_FLAGS;
+  return [];
+}
 
 /** `--max_semi_space_size=4` → `max-semi-space-size`; `--no-expose-gc` → `expose-gc`. */
 function flagName(arg: string): string {

@@ -33,7 +33,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
+import { PROXY_SERVER_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import {
   DEFAULT_AGENT_ADMISSION_RATE,
   type ProxyServerAddresses,
@@ -113,7 +113,7 @@ async function startServer(
   if (rate !== undefined) args.push('--rate', rate);
   const child = startChild('test/bench/scale-server.ts', args, 'proxy-server', [
     '--expose-gc',
-    ...TUNNEL_V8_FLAGS,
+    ...PROXY_SERVER_V8_FLAGS,
   ]);
   const { addresses } = await child.message<{
     addresses: Required<Pick<ProxyServerAddresses, 'agentGrpc' | 'agentWebSocket' | 'health'>>;

@@ -21,7 +21,7 @@ import { availableParallelism } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
 import { parseArgs } from 'node:util';
 
-import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
+import { PROXY_SERVER_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import type { ProxyServerAddresses } from '../../proxy-server/index.ts';
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
 import { countingSink, endlessSource, listenLoopback } from './bulk-kit.ts';
@@ -140,7 +140,7 @@ const pacedRelay = values['paced-relay'] === true;
 const relayArgs = pacedRelay ? [...tlsArgs, '--paced-collections'] : tlsArgs;
 const server = startChild('test/bench/bench-server.ts', tlsArgs, 'proxy-server', [
   '--expose-gc',
-  ...TUNNEL_V8_FLAGS,
+  ...PROXY_SERVER_V8_FLAGS,
 ]);
 const { addresses } = await server.message<{ addresses: Required<ProxyServerAddresses> }>();
 // Relay baseline: client → relay1 (TLS) → relay2 (TLS) → sink, e2e TLS inside.
