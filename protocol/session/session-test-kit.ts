@@ -241,6 +241,26 @@ export function hashAll(stream: Duplex): Promise<{ bytes: number; sha256: string
   });
 }
 
+/** Writes `data` in `chunk`-byte pieces, honouring backpressure, then ends the stream. */
+export function writeAllThenEnd(stream: Duplex, data: Buffer, chunk = 64 * 1024): void {
+  let offset = 0;
+  const pump = (): void => {
+    while (offset < data.length) {
+      const ok = stream.write(data.subarray(offset, offset + chunk));
+      offset += chunk;
+      if (!ok) return;
+    }
+    stream.end();
+  };
+  stream.on('drain', pump);
+  pump();
+}
+
+/** What {@link hashAll} resolves with for `data`. */
+export function digestOf(data: Buffer): { bytes: number; sha256: string } {
+  return { bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
 /** Polls `check` every few ms until it returns true; throws with `what` after `timeoutMs`. */
 export async function waitFor(
   check: () => boolean,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -8,11 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TunnelStream } from '../../protocol/session/index.ts';
 import {
   delay,
+  digestOf,
   disposedAfterEach,
   hashAll,
   TRANSPORT_KINDS,
   waitFor,
   waitIdle,
+  writeAllThenEnd,
 } from '../../protocol/session/session-test-kit.ts';
 import { bridgeStream, type BridgeResult } from './bridge-stream.ts';
 import { connectTarget } from './connect-target.ts';
@@ -71,24 +73,6 @@ async function agentTunnel(
   return { dial: () => tunnel.dialer.dial('target:1'), tunnel, bridged };
 }
 
-function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function writeAll(stream: Duplex, data: Buffer, chunk = 64 * 1024): void {
-  let offset = 0;
-  const pump = (): void => {
-    while (offset < data.length) {
-      const ok = stream.write(data.subarray(offset, offset + chunk));
-      offset += chunk;
-      if (!ok) return;
-    }
-    stream.end();
-  };
-  stream.on('drain', pump);
-  pump();
-}
-
 describe('bridgeStream: a tunnel stream joined to its target socket', () => {
   for (const kind of TRANSPORT_KINDS) {
     it(`carries 8 MiB each way byte-exact, each end passed on as a half-close (${kind})`, async () => {
@@ -97,15 +81,15 @@ describe('bridgeStream: a tunnel stream joined to its target socket', () => {
       let targetGot: Promise<{ bytes: number; sha256: string }> | undefined;
       const port = await target((socket) => {
         targetGot = hashAll(socket);
-        writeAll(socket, down);
+        writeAllThenEnd(socket, down);
       });
       const t = await agentTunnel(kind, port);
       const stream = await t.dial();
       const clientGot = hashAll(stream);
-      writeAll(stream, up);
-      expect(await clientGot).toEqual({ bytes: down.length, sha256: sha256(down) });
+      writeAllThenEnd(stream, up);
+      expect(await clientGot).toEqual(digestOf(down));
       await waitFor(() => targetGot !== undefined, 'the target');
-      expect(await targetGot).toEqual({ bytes: up.length, sha256: sha256(up) });
+      expect(await targetGot).toEqual(digestOf(up));
       const result = await (await t.bridged).result;
       expect(result).toEqual({
         bytesToTarget: up.length,

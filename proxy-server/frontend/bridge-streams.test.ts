@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 
 import { describe, expect, it } from 'vitest';
@@ -11,11 +11,13 @@ import {
 import type { IncomingDial, TunnelStream } from '../../protocol/session/index.ts';
 import {
   delay,
+  digestOf,
   disposedAfterEach,
   hashAll,
   TRANSPORT_KINDS,
   waitFor,
   waitIdle,
+  writeAllThenEnd,
   type SessionPair,
 } from '../../protocol/session/session-test-kit.ts';
 import { bridgeStreams, tunnelEnd } from './bridge-streams.ts';
@@ -62,24 +64,6 @@ async function relayChain(
   return { client, toFar, relayed: () => relayedOnce };
 }
 
-function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function writeAll(stream: Duplex, data: Buffer, chunk = 64 * 1024): void {
-  let offset = 0;
-  const pump = (): void => {
-    while (offset < data.length) {
-      const ok = stream.write(data.subarray(offset, offset + chunk));
-      offset += chunk;
-      if (!ok) return;
-    }
-    stream.end();
-  };
-  stream.on('drain', pump);
-  pump();
-}
-
 function resetCodeOf(stream: Duplex): Promise<StreamResetCode | undefined> {
   return new Promise((resolve) =>
     stream.once('error', (err) => resolve((err as { resetCode?: StreamResetCode }).resetCode)),
@@ -94,14 +78,14 @@ describe('bridgeStreams between two tunnel streams', () => {
       let farGot: Promise<{ bytes: number; sha256: string }> | undefined;
       const chain = await relayChain(kind, (stream) => {
         farGot = hashAll(stream);
-        writeAll(stream, down);
+        writeAllThenEnd(stream, down);
       });
       const stream = await chain.client.dialer.dial('relay:1');
       const clientGot = hashAll(stream);
-      writeAll(stream, up);
-      expect(await clientGot).toEqual({ bytes: down.length, sha256: sha256(down) });
+      writeAllThenEnd(stream, up);
+      expect(await clientGot).toEqual(digestOf(down));
       await waitFor(() => farGot !== undefined, 'the far end');
-      expect(await farGot).toEqual({ bytes: up.length, sha256: sha256(up) });
+      expect(await farGot).toEqual(digestOf(up));
       expect(await (await chain.relayed()).outcome).toBeUndefined();
       // Nothing left anywhere: streams, dials, buffered bytes.
       await waitIdle(chain.client);
