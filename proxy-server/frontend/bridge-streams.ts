@@ -2,9 +2,9 @@
  * Joins two byte streams both ways with `stream.pipeline` (STYLE §5.1): each direction keeps
  * its own backpressure end to end (a TunnelStream write waits for credit, a socket write for
  * 'drain'), an end in one direction is passed on as an end (half-close), and an abort on one
- * side aborts the other with the same reset code. Between two TunnelStreams (a frontend stream
- * and an agent stream) a direction forwards DATA directly instead (`TunnelStream.forwardTo`),
- * with the same ends, aborts and completion as the pipeline.
+ * side aborts the other with the same reset code. A direction out of a TunnelStream (into the
+ * agent stream or the frontend stream, or into a CONNECT client's socket) forwards instead
+ * (`TunnelStream.forwardTo`), with the same ends, aborts and completion as the pipeline.
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
