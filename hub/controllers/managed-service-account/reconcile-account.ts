@@ -33,6 +33,9 @@ export const MAX_REQUEUE_MS = 10 * 60_000;
  */
 export const UNREACHABLE_REPORT_AFTER = 3;
 
+/** A sync the agent's departure cut short runs again after this long, ms. */
+export const INTERRUPTED_RERUN_MS = 1_000;
+
 /** What a reconcile needs; the controller builds it once. */
 export interface AccountContext {
   readonly hub: HubAccounts;
@@ -146,8 +149,9 @@ async function syncToken(
  *   so), the Secret and the status; requeued for its rotation point.
  * A failure while connected writes TokenReported False/TokenReportFailed with the message,
  * then rejects (the queue retries with backoff); a failure once the agent is gone writes
- * nothing and rejects, and so do the first {@link UNREACHABLE_REPORT_AFTER} − 1 failures in a
- * row that got no answer from the spoke at all.
+ * nothing and is no error: it runs again after {@link INTERRUPTED_RERUN_MS}. The first
+ * {@link UNREACHABLE_REPORT_AFTER} − 1 failures in a row that got no answer from the spoke at
+ * all write nothing and reject.
  */
 export async function reconcileAccount(
   ctx: AccountContext,
@@ -176,8 +180,10 @@ export async function reconcileAccount(
   try {
     result = await syncToken(ctx, msa, namespace, name);
   } catch (err: unknown) {
-    // The agent left during the sync: say nothing false; its return runs this again.
-    if (!ctx.isConnected(namespace)) throw err;
+    // The agent left during the sync: no status (it would be false) and no error (nothing
+    // failed but the connection). A quiet rerun soon: it finds the cluster gone and waits for
+    // the agent's return, or syncs if the agent came back before the controller noticed it left.
+    if (!ctx.isConnected(namespace)) return { requeueAfterMs: INTERRUPTED_RERUN_MS };
     if (isUnanswered(err)) {
       const count = (ctx.unreachable.get(key) ?? 0) + 1;
       ctx.unreachable.set(key, count);
