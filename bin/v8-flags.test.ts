@@ -6,7 +6,12 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { missingV8Flags, PROXY_SERVER_V8_FLAGS, TUNNEL_V8_FLAGS } from './v8-flags.ts';
+import {
+  HUB_V8_FLAGS,
+  missingV8Flags,
+  PROXY_SERVER_V8_FLAGS,
+  TUNNEL_V8_FLAGS,
+} from './v8-flags.ts';
 
 const CLI = fileURLToPath(new URL('./spokelink.js', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'v8-flags-'));
@@ -57,7 +62,7 @@ describe('missingV8Flags', () => {
 });
 
 describe('the spokelink command', () => {
-  it('runs the agent and the proxy-server with the tunnel flags, and the hub CLI without', () => {
+  it('runs the agent and the proxy-server with the tunnel flags, the hub with its floor, and the other commands without', () => {
     for (const command of ['agent', 'proxy-server']) {
       const seen = ranWith([command, '--help']);
       expect(seen.execArgv).toEqual(expect.arrayContaining([...TUNNEL_V8_FLAGS]));
@@ -67,9 +72,14 @@ describe('the spokelink command', () => {
       expect.arrayContaining([...PROXY_SERVER_V8_FLAGS]),
     );
     expect(ranWith(['agent', '--help']).execArgv).not.toContain('--initial-old-space-size=64');
-    const hub = ranWith(['--help']);
-    expect(hub.execArgv).not.toEqual(expect.arrayContaining([...TUNNEL_V8_FLAGS]));
+    const hub = ranWith(['hub', '--help']);
+    expect(hub.execArgv).toEqual([...HUB_V8_FLAGS]);
     expect(hub.gc).toBe('undefined');
+    for (const other of [['--help'], ['get', '--help']]) {
+      const seen = ranWith(other);
+      expect(seen.execArgv, other.join(' ')).toEqual([]);
+      expect(seen.gc).toBe('undefined');
+    }
   });
 
   it('leaves the flags to a user who set them in NODE_OPTIONS', () => {

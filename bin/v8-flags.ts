@@ -1,4 +1,5 @@
-// Node flags of the two tunnel processes (`spokelink proxy-server`, `spokelink agent`).
+// Node flags of the two tunnel processes (`spokelink proxy-server`, `spokelink agent`) and the
+// hub (`spokelink hub`).
 //
 // `--expose-gc`: their tunnel sessions ask V8 for a young-generation collection after every
 // 8 MiB of DATA, which frees the short-lived Buffers each relayed byte passes through before
@@ -14,9 +15,9 @@
 // that process (full collections 81–86 → 34–35, CPU per GB 4.7 / 6.2 → 3.4 / 3.2 s), and the
 // hub delivering work to 1,000 clusters (`npm run bench:work`) used 16.5 s of CPU against 23.6,
 // but at 1,570 MiB of RSS against 1,201 (1,102–1,310 in the ten runs before); so the hub keeps
-// V8's defaults.
+// V8's default there.
 //
-// `--initial-old-space-size=64`, the proxy-server only: V8 then runs no full collection while
+// `--initial-old-space-size=64`, the standalone proxy-server: V8 then runs no full collection while
 // the old generation is under 64 MiB. Without it, a proxy-server whose live heap is small
 // (≈ 20 MiB while relaying) gets an allocation limit only 8 MiB above it (V8's smallest growth
 // step), and V8 starts a full collection whenever that headroom is smaller than its young
@@ -28,6 +29,17 @@
 // 64 MiB of heap before the first full collection, in one process per hub. The agents keep V8's
 // default: one runs on every spoke, where memory is the scarcer thing, and they collect rarely
 // since the paced scavenges (above).
+//
+// `--initial-old-space-size=128`, `spokelink hub` (the proxy-server and the controllers in one
+// process): the same heuristic made the benchmark's client process, which plays the hub's side
+// of the tunnel, collect its whole heap about twelve times a second while it sent (live heap
+// ≈ 35 MiB, limit 74 MiB, young generation 32 MiB; 78–84 full collections per `--quick` run,
+// started by V8's marking task, each freeing next to nothing). With a 128 MiB floor, in three
+// alternating pairs of `npm run bench:tunnel -- --quick` runs: that process's CPU per GB sent
+// 7.71 / 6.11 / 6.63 → 4.66 / 4.21 / 4.92 s, tunnel MB/s 157 / 184 / 169 → 188 / 212 / 168. A hub
+// holding many clusters has a live heap far above the floor, where it changes nothing; with 100
+// clusters (`npm run bench:work -- --quick`) its RSS was 474–475 MiB with the floor against
+// 479–504 without, and the work was applied as fast.
 //
 // A flag given on Node's command line or in NODE_OPTIONS wins, in either form: the CLI adds none
 // that names the same V8 flag (`NODE_OPTIONS=--no-expose-gc` turns the collections off).
@@ -41,10 +53,14 @@ export const PROXY_SERVER_V8_FLAGS: readonly string[] = [
   '--initial-old-space-size=64',
 ];
 
-/** The flags `spokelink <command>` runs with; none for the hub's commands. */
+/** `spokelink hub`'s: a 128 MiB floor under its old generation (see the file comment). */
+export const HUB_V8_FLAGS: readonly string[] = ['--initial-old-space-size=128'];
+
+/** The flags `spokelink <command>` runs with; none for the CLI's other commands. */
 export function v8FlagsFor(command: string | undefined): readonly string[] {
   if (command === 'proxy-server') return PROXY_SERVER_V8_FLAGS;
   if (command === 'agent') return TUNNEL_V8_FLAGS;
+  if (command === 'hub') return HUB_V8_FLAGS;
   return [];
 }
 

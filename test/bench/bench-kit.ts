@@ -15,9 +15,27 @@ import {
 } from '../../certs/index.ts';
 import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/identity.ts';
 import { allocatorEnv, chooseAllocator } from '../../bin/allocator.ts';
+import { missingV8Flags } from '../../bin/v8-flags.ts';
 
 export const MiB = 1024 * 1024;
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Makes this benchmark process run with the V8 `flags` of the spokelink command it plays (e.g.
+ * the hub's): when Node was not given them (on its command line or in NODE_OPTIONS), the process
+ * replaces itself with the same command, the flags added, as `spokelink` does. Same pid, stdout
+ * and stderr. Call it before anything else runs.
+ */
+export function runWithV8Flags(flags: readonly string[]): void {
+  const missing = missingV8Flags(flags, process.execArgv, process.env['NODE_OPTIONS']);
+  if (missing.length === 0) return;
+  if (process.execve === undefined) throw new Error('process.execve is missing (Node ≥ 23.11)');
+  process.execve(
+    process.execPath,
+    [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)],
+    process.env,
+  );
+}
 
 /** Resident set size of a process, KiB. */
 export function rssKiB(pid: number): number {

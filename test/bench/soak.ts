@@ -33,7 +33,7 @@ import { parseArgs } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 
 import { generateKeyPair, issueCert, renderKubeconfig } from '../../certs/index.ts';
-import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
+import { HUB_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import { CLUSTER_GROUP } from '../../hub/api/index.ts';
 import { grantSandboxAdmins } from '../../hub/local-sandbox/spoke-agent-identity.ts';
 import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/identity.ts';
@@ -140,11 +140,16 @@ try {
     await freePort(),
     await freePort(),
   ];
-  const hub = new SoakProcess('hub', 'test/bench/soak-hub.ts', [
-    ...['--kubeconfig', hubPlane.kubeconfigPath, '--agent-port', String(agentPort)],
-    ...['--frontend-port', String(frontendPort), '--gateway-port', String(gatewayPort)],
-    ...(values.controllers === true ? ['--controllers'] : []),
-  ]);
+  const hub = new SoakProcess(
+    'hub',
+    'test/bench/soak-hub.ts',
+    [
+      ...['--kubeconfig', hubPlane.kubeconfigPath, '--agent-port', String(agentPort)],
+      ...['--frontend-port', String(frontendPort), '--gateway-port', String(gatewayPort)],
+      ...(values.controllers === true ? ['--controllers'] : []),
+    ],
+    HUB_V8_FLAGS,
+  );
   processes.push(hub);
   await hub.start();
 

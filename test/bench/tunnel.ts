@@ -1,7 +1,8 @@
 // `npm run bench:tunnel [-- [--quick] [--client-transport websocket|grpc]
 // [--agent-transport websocket|grpc]]`: the tunnel against its baselines, measured in one run.
 //
-// Processes: this one (client, targets, direct baseline), a proxy-server, a proxy-agent
+// Processes: this one (client, targets, direct baseline; with `spokelink hub`'s V8 flags, as the
+// process that plays the hub), a proxy-server, a proxy-agent
 // (restarted per transport), two TLS relay hops (the relay baseline) and, for the idle-agent
 // figure, one process holding N idle agents. Every hop is TLS: client→server (mTLS: the frontend
 // WebSocket by default, or gRPC ProxyService), server→agent (gRPC or WebSocket, mTLS), and TLS
@@ -21,7 +22,7 @@ import { availableParallelism } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
 import { parseArgs } from 'node:util';
 
-import { PROXY_SERVER_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
+import { HUB_V8_FLAGS, PROXY_SERVER_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import type { ProxyServerAddresses } from '../../proxy-server/index.ts';
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
 import { countingSink, endlessSource, listenLoopback } from './bulk-kit.ts';
@@ -34,6 +35,7 @@ import {
   MiB,
   percentile,
   rssKiB,
+  runWithV8Flags,
   sleep,
   startChild,
   waitFor,
@@ -48,6 +50,10 @@ import {
   stalledStreams,
   tlsOpen,
 } from './tunnel-measure.ts';
+
+// This process plays the hub (the tunnel's client) and holds the targets and the baselines'
+// clients: all of it runs with `spokelink hub`'s V8 flags.
+runWithV8Flags(HUB_V8_FLAGS);
 
 type Transport = 'grpc' | 'websocket';
 const DEFAULT_TRANSPORT: Transport = 'websocket';

@@ -3,7 +3,8 @@
 // through the tunnel (agents on WebSocket by default, as `spokelink join` sets them up).
 //
 // Real parts only: a hub and a spoke control plane, the hub process (`startHub`: proxy-server,
-// registration controller, cluster status, the work controller, …) in this process, and N real
+// registration controller, cluster status, the work controller, …) in this process (with
+// `spokelink hub`'s V8 flags), and N real
 // agents (in child processes, up to 500 each), each its own cluster: an accepted
 // ManagedCluster, a certificate from the hub CA, admitted by the proxy-server, serving the agent
 // API. All N are backed by the one real spoke API server, so each cluster's work applies into
@@ -34,7 +35,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 
-import { TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
+import { HUB_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
 import { ADDON_GROUP, CLUSTER_GROUP, WORK_GROUP } from '../../hub/api/index.ts';
 import { SLOW_STOP_WARNING, startHub } from '../../hub/hub-process/start-hub.ts';
 import { startCustomInformer } from '../../hub/kube/informer.ts';
@@ -51,10 +52,14 @@ import {
   median,
   percentile,
   rssKiB,
+  runWithV8Flags,
   sleep,
   startChild,
 } from './bench-kit.ts';
 import { prepareBenchPlanes } from './bench-planes.ts';
+
+// This process is the hub: it runs with `spokelink hub`'s V8 flags.
+runWithV8Flags(HUB_V8_FLAGS);
 
 const { values } = parseArgs({
   options: {
