@@ -74,7 +74,8 @@ describe('the spokelink command', () => {
     expect(ranWith(['agent', '--help']).execArgv).not.toContain('--initial-old-space-size=64');
     const hub = ranWith(['hub', '--help']);
     expect(hub.execArgv).toEqual([...HUB_V8_FLAGS]);
-    expect(hub.gc).toBe('undefined');
+    expect(hub.execArgv).toEqual(expect.arrayContaining([...TUNNEL_V8_FLAGS]));
+    expect(hub.gc).toBe('function');
     for (const other of [['--help'], ['get', '--help']]) {
       const seen = ranWith(other);
       expect(seen.execArgv, other.join(' ')).toEqual([]);

@@ -8,14 +8,19 @@
 // full collections 68–98 → 18–34 in the proxy-server and 76 → 12 in the agent, CPU per GB
 // relayed 3.9–4.3 → 2.3–3.0 s and 4.2–4.7 → 1.6–2.3 s (README, "Benchmarks").
 //
-// The hub runs without it: in the benchmark's client process (the hub's side of the tunnel) the
-// forced scavenges cost 0.3 s and left 73–76 of its 85 full collections, so what that side
-// allocates per byte outlives them. V8's `--external-memory-accounted-in-global-limit` (external
-// memory counted towards the heap's own growth limit instead of a fixed 64 MiB trigger) did help
-// that process (full collections 81–86 → 34–35, CPU per GB 4.7 / 6.2 → 3.4 / 3.2 s), and the
-// hub delivering work to 1,000 clusters (`npm run bench:work`) used 16.5 s of CPU against 23.6,
-// but at 1,570 MiB of RSS against 1,201 (1,102–1,310 in the ten runs before); so the hub keeps
-// V8's default there.
+// The hub runs with it too, since it has the floor below. Before that, in the benchmark's client
+// process (the hub's side of the tunnel), forced scavenges had cost 0.3 s and left 73–76 of its
+// 85 full collections, which V8's headroom heuristic (below) started whatever was allocated.
+// With the floor, the full collections left were started by external memory (27 of 35 per
+// `--quick` run: the Buffers of what it sent, freed only by full collections, since its young
+// generation rarely filled); the paced scavenges free them first: full collections 35 → 10,
+// scavenges 14 → 158, and in three alternating pairs of `--quick` runs that process's CPU per GB
+// sent 4.32 / 4.06 / 3.87 → 3.13 / 3.32 / 3.20 s. V8's
+// `--external-memory-accounted-in-global-limit` (external memory counted towards the heap's own
+// growth limit instead of a fixed 64 MiB trigger) had helped that process as well (full
+// collections 81–86 → 34–35), but the hub delivering work to 1,000 clusters (`npm run
+// bench:work`) then ran at 1,570 MiB of RSS against 1,201 (1,102–1,310 in the ten runs before),
+// so the hub keeps V8's default there.
 //
 // `--initial-old-space-size=64`, the standalone proxy-server: V8 then runs no full collection while
 // the old generation is under 64 MiB. Without it, a proxy-server whose live heap is small
@@ -31,7 +36,7 @@
 // since the paced scavenges (above).
 //
 // `--initial-old-space-size=128`, `spokelink hub` (the proxy-server and the controllers in one
-// process): the same heuristic made the benchmark's client process, which plays the hub's side
+// process; with `--expose-gc`, above): the same heuristic made the benchmark's client process, which plays the hub's side
 // of the tunnel, collect its whole heap about twelve times a second while it sent (live heap
 // ≈ 35 MiB, limit 74 MiB, young generation 32 MiB; 78–84 full collections per `--quick` run,
 // started by V8's marking task, each freeing next to nothing). With a 128 MiB floor, in three
@@ -53,8 +58,8 @@ export const PROXY_SERVER_V8_FLAGS: readonly string[] = [
   '--initial-old-space-size=64',
 ];
 
-/** `spokelink hub`'s: a 128 MiB floor under its old generation (see the file comment). */
-export const HUB_V8_FLAGS: readonly string[] = ['--initial-old-space-size=128'];
+/** `spokelink hub`'s: the tunnel flags and a 128 MiB floor under its old generation. */
+export const HUB_V8_FLAGS: readonly string[] = [...TUNNEL_V8_FLAGS, '--initial-old-space-size=128'];
 
 /** The flags `spokelink <command>` runs with; none for the CLI's other commands. */
 export function v8FlagsFor(command: string | undefined): readonly string[] {
