@@ -3,8 +3,8 @@
 //
 // Processes: this one (client, targets, direct baseline; with `spokelink hub`'s V8 flags, as the
 // process that plays the hub), a proxy-server, a proxy-agent
-// (restarted per transport), two TLS relay hops (the relay baseline) and, for the idle-agent
-// figure, one process holding N idle agents. Every hop is TLS: client→server (mTLS: the frontend
+// (restarted per transport), two TLS relay hops (the relay baseline; two more to the HTTPS
+// target, for the GET reference) and, for the idle-agent figure, one process holding N idle agents. Every hop is TLS: client→server (mTLS: the frontend
 // WebSocket by default, or gRPC ProxyService), server→agent (gRPC or WebSocket, mTLS), and TLS
 // end to end from the client to the target inside. Columns are agent transports; the client
 // transport is fixed per run. Prints a table on stderr (with every round, to show the noise), one
@@ -13,13 +13,20 @@
 // Method, for figures that hold still on a shared 2-core machine: every path is warmed up first;
 // the bulk figures are ROUNDS rounds of BULK_BYTES / ROUNDS, each round measuring direct, relay
 // and tunnel back to back (in a rotating order), and a ratio is the median of the per-round
-// ratios; GETs alternate between the direct path and the tunnel; the head-of-line figure is the
+// ratios; GETs alternate between the direct path, the tunnel and the relay chain (the order
+// reversing every turn); the head-of-line figure is the
 // median of HOL_ROUNDS pairs (with and without the stalled stream, the order alternating).
 // Children bind port 0 and report their addresses over IPC: no port is chosen here.
+import type { ClientRequestArgs } from 'node:http';
 import { Agent as HttpsAgent, createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { createServer as createTlsServer } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import {
+  type ConnectionOptions,
+  connect as tlsConnect,
+  createServer as createTlsServer,
+} from 'node:tls';
 import { parseArgs } from 'node:util';
 
 import { HUB_V8_FLAGS, PROXY_SERVER_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
@@ -164,6 +171,42 @@ const relay1 = startChild(
   TUNNEL_V8_FLAGS,
 );
 const relay1Port = (await relay1.message<{ port: number }>()).port;
+// The same two hops to the HTTPS target: what two plain Node hops add to a GET, for reference.
+const getRelay2 = startChild(
+  'test/bench/tls-relay.ts',
+  ['--next', httpsTarget, ...relayArgs],
+  'get-relay2',
+  TUNNEL_V8_FLAGS,
+);
+const getRelay2Port = (await getRelay2.message<{ port: number }>()).port;
+const getRelay1 = startChild(
+  'test/bench/tls-relay.ts',
+  ['--next', `127.0.0.1:${getRelay2Port}`, '--next-tls', ...relayArgs],
+  'get-relay1',
+  TUNNEL_V8_FLAGS,
+);
+const getRelay1Port = (await getRelay1.message<{ port: number }>()).port;
+
+/** HTTPS through the relay chain: TLS to relay1 (client certificate), TLS to the target inside. */
+class RelayHttpsAgent extends HttpsAgent {
+  override createConnection(
+    options: ClientRequestArgs,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const done = callback ?? (() => {});
+    tlsOpen({
+      host: '127.0.0.1',
+      port: getRelay1Port,
+      ca,
+      cert: pki.hubClient.certPem,
+      key: pki.hubClient.keyPem,
+    }).then(
+      (hop) => done(null, tlsConnect({ ...(options as ConnectionOptions), socket: hop })),
+      (err: unknown) => done(err as Error, undefined as never),
+    );
+    return undefined;
+  }
+}
 
 const client: TunnelClient = createTunnelClient({
   transport: clientTransport,
@@ -274,15 +317,16 @@ for (const transport of TRANSPORTS) {
   const cpuPerGB = cpu.map((s) => round(s / (BULK_BYTES / 1e9), 2));
   const relayCpuPerGB = relayCpu.map((s) => round(s / (BULK_BYTES / 1e9), 2));
 
-  const [directLat, tunnelLat] = (await interleavedGets(
+  const [directLat, tunnelLat, relayLat] = (await interleavedGets(
     [
       new HttpsAgent({ keepAlive: true, maxSockets: 1 }),
       client.createHttpsAgent('bench', { keepAlive: true, maxSockets: 1 }),
+      new RelayHttpsAgent({ keepAlive: true, maxSockets: 1 }),
     ],
     httpsTarget,
     ca,
     GET_COUNT,
-  )) as [number[], number[]];
+  )) as [number[], number[], number[]];
 
   const openRawSink: Open = () => client.dial('bench', rawSink);
   const openRawSource: Open = () => client.dial('bench', rawSource);
@@ -405,6 +449,9 @@ for (const transport of TRANSPORTS) {
     get_tunnel_p50_ms: round(percentile(tunnelLat, 50), 3),
     get_added_p50_ms: round(percentile(tunnelLat, 50) - percentile(directLat, 50), 3),
     get_added_p99_ms: round(percentile(tunnelLat, 99) - percentile(directLat, 99), 3),
+    /** The same two added by the relay chain (two plain TLS hops, no tunnel): the reference. */
+    get_relay_added_p50_ms: round(percentile(relayLat, 50) - percentile(directLat, 50), 3),
+    get_relay_added_p99_ms: round(percentile(relayLat, 99) - percentile(directLat, 99), 3),
     hol_alone_mbps: round(median(holAlone)),
     hol_stalled_mbps: round(median(holStalled)),
     hol_ratio: round(median(holRatios), 3),
@@ -432,7 +479,7 @@ process.stderr.write(`\nper round (the figures above are medians):\n${noise.join
 for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
 
 client.destroy();
-await Promise.all([server.stop(), relay1.stop(), relay2.stop()]);
+await Promise.all([server.stop(), ...[relay1, relay2, getRelay1, getRelay2].map((r) => r.stop())]);
 pki.remove();
 process.exit(0);
 
