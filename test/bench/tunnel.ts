@@ -317,15 +317,20 @@ for (const transport of TRANSPORTS) {
   const cpuPerGB = cpu.map((s) => round(s / (BULK_BYTES / 1e9), 2));
   const relayCpuPerGB = relayCpu.map((s) => round(s / (BULK_BYTES / 1e9), 2));
 
-  const [directLat, tunnelLat, relayLat] = (await interleavedGets(
-    [
-      new HttpsAgent({ keepAlive: true, maxSockets: 1 }),
-      client.createHttpsAgent('bench', { keepAlive: true, maxSockets: 1 }),
-      new RelayHttpsAgent({ keepAlive: true, maxSockets: 1 }),
-    ],
-    httpsTarget,
-    ca,
-    GET_COUNT,
+  /** CPU of the proxy-server, the agent and the two GET relay hops over the GETs. */
+  const getCpu = [0, 0, 0, 0];
+  const getPids = [server.pid, agent.pid, getRelay1.pid, getRelay2.pid];
+  const [directLat, tunnelLat, relayLat] = (await withCpu(getPids, getCpu, () =>
+    interleavedGets(
+      [
+        new HttpsAgent({ keepAlive: true, maxSockets: 1 }),
+        client.createHttpsAgent('bench', { keepAlive: true, maxSockets: 1 }),
+        new RelayHttpsAgent({ keepAlive: true, maxSockets: 1 }),
+      ],
+      httpsTarget,
+      ca,
+      GET_COUNT,
+    ),
   )) as [number[], number[], number[]];
 
   const openRawSink: Open = () => client.dial('bench', rawSink);
@@ -419,6 +424,12 @@ for (const transport of TRANSPORTS) {
         ` | CPU s/GB client, server, agent ${perGB(downloadCpu)}`,
     );
   }
+  const perGet = (seconds: number) => round((seconds / (GET_COUNT + 50)) * 1e6, 0);
+  lines.push(
+    `  CPU µs per GET: proxy-server ${perGet(getCpu[0] as number)}, agent ` +
+      `${perGet(getCpu[1] as number)} | relay hops ${perGet(getCpu[2] as number)}, ` +
+      `${perGet(getCpu[3] as number)}`,
+  );
   lines.push(
     `  a stalled stream holds ${list(buffersPerStalledByProcess, 0)} KiB of Buffers in the ` +
       `proxy-server and the agent`,
