@@ -156,36 +156,34 @@ const server = startChild('test/bench/bench-server.ts', tlsArgs, 'proxy-server',
   ...PROXY_SERVER_V8_FLAGS,
 ]);
 const { addresses } = await server.message<{ addresses: Required<ProxyServerAddresses> }>();
-// Relay baseline: client → relay1 (TLS) → relay2 (TLS) → sink, e2e TLS inside.
-const relay2 = startChild(
-  'test/bench/tls-relay.ts',
-  ['--next', tlsSink, ...relayArgs],
-  'relay2',
-  TUNNEL_V8_FLAGS,
-);
-const relay2Port = (await relay2.message<{ port: number }>()).port;
-const relay1 = startChild(
-  'test/bench/tls-relay.ts',
-  ['--next', `127.0.0.1:${relay2Port}`, '--next-tls', ...relayArgs],
-  'relay1',
-  TUNNEL_V8_FLAGS,
-);
-const relay1Port = (await relay1.message<{ port: number }>()).port;
-// The same two hops to the HTTPS target: what two plain Node hops add to a GET, for reference.
-const getRelay2 = startChild(
-  'test/bench/tls-relay.ts',
-  ['--next', httpsTarget, ...relayArgs],
-  'get-relay2',
-  TUNNEL_V8_FLAGS,
-);
-const getRelay2Port = (await getRelay2.message<{ port: number }>()).port;
-const getRelay1 = startChild(
-  'test/bench/tls-relay.ts',
-  ['--next', `127.0.0.1:${getRelay2Port}`, '--next-tls', ...relayArgs],
-  'get-relay1',
-  TUNNEL_V8_FLAGS,
-);
-const getRelay1Port = (await getRelay1.message<{ port: number }>()).port;
+/** Two relay hops to `target`: client → hop 1 (TLS) → hop 2 (TLS) → target, e2e TLS inside. */
+async function startRelayChain(
+  target: string,
+  name: string,
+): Promise<{ hop1: Child; hop2: Child; port: number }> {
+  const hop2 = startChild(
+    'test/bench/tls-relay.ts',
+    ['--next', target, ...relayArgs],
+    `${name}2`,
+    TUNNEL_V8_FLAGS,
+  );
+  const hop2Port = (await hop2.message<{ port: number }>()).port;
+  const hop1 = startChild(
+    'test/bench/tls-relay.ts',
+    ['--next', `127.0.0.1:${hop2Port}`, '--next-tls', ...relayArgs],
+    `${name}1`,
+    TUNNEL_V8_FLAGS,
+  );
+  return { hop1, hop2, port: (await hop1.message<{ port: number }>()).port };
+}
+// The relay baseline, to the bulk sink; and the same two hops to the HTTPS target: what two
+// plain Node hops add to a GET, for reference.
+const { hop1: relay1, hop2: relay2, port: relay1Port } = await startRelayChain(tlsSink, 'relay');
+const {
+  hop1: getRelay1,
+  hop2: getRelay2,
+  port: getRelay1Port,
+} = await startRelayChain(httpsTarget, 'get-relay');
 
 /** HTTPS through the relay chain: TLS to relay1 (client certificate), TLS to the target inside. */
 class RelayHttpsAgent extends HttpsAgent {
