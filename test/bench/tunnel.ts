@@ -30,7 +30,11 @@ import {
 import { parseArgs } from 'node:util';
 
 import { HUB_V8_FLAGS, PROXY_SERVER_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
-import type { ProxyServerAddresses } from '../../proxy-server/index.ts';
+import {
+  createJsonLogger,
+  type ProxyServerAddresses,
+  startProxyServer,
+} from '../../proxy-server/index.ts';
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
 import { countingSink, endlessSource, listenLoopback } from './bulk-kit.ts';
 import {
@@ -160,7 +164,7 @@ const { addresses } = await server.message<{ addresses: Required<ProxyServerAddr
 async function startRelayChain(
   target: string,
   name: string,
-): Promise<{ hop1: Child; hop2: Child; port: number }> {
+): Promise<{ hop1: Child; hop2: Child; port: number; hop2Port: number }> {
   const hop2 = startChild(
     'test/bench/tls-relay.ts',
     ['--next', target, ...relayArgs],
@@ -174,11 +178,16 @@ async function startRelayChain(
     `${name}1`,
     TUNNEL_V8_FLAGS,
   );
-  return { hop1, hop2, port: (await hop1.message<{ port: number }>()).port };
+  return { hop1, hop2, port: (await hop1.message<{ port: number }>()).port, hop2Port };
 }
 // The relay baseline, to the bulk sink; and the same two hops to the HTTPS target: what two
 // plain Node hops add to a GET, for reference.
-const { hop1: relay1, hop2: relay2, port: relay1Port } = await startRelayChain(tlsSink, 'relay');
+const {
+  hop1: relay1,
+  hop2: relay2,
+  port: relay1Port,
+  hop2Port: relay2Port,
+} = await startRelayChain(tlsSink, 'relay');
 const {
   hop1: getRelay1,
   hop2: getRelay2,
@@ -212,6 +221,22 @@ const client: TunnelClient = createTunnelClient({
   tls: { certPem: pki.hubClient.certPem, keyPem: pki.hubClient.keyPem, caPem: ca },
 });
 
+// The hub's own path (`spokelink hub`: its controllers dial through the proxy-server in the same
+// process): this process runs a second proxy-server, with agent listeners only, and dials
+// through it in process. Its par is one plain relay hop (relay2 of the chain, dialed directly).
+const hubServer = await startProxyServer({
+  tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: ca },
+  listen: {
+    agentGrpc: { host: '127.0.0.1', port: 0 },
+    agentWebSocket: { host: '127.0.0.1', port: 0 },
+    frontendGrpc: false,
+    frontendWebSocket: false,
+    connect: false,
+    health: false,
+  },
+  logger: createJsonLogger({ level: 'error' }),
+});
+
 async function connectedAgents(): Promise<number> {
   const text = await (await fetch(`${addresses.health}/metrics`)).text();
   let total = 0;
@@ -220,13 +245,21 @@ async function connectedAgents(): Promise<number> {
   return total;
 }
 
-function agentServer(transport: Transport): string {
-  return transport === 'grpc' ? addresses.agentGrpc : addresses.agentWebSocket;
+function agentServer(
+  transport: Transport,
+  at: Pick<ProxyServerAddresses, 'agentGrpc' | 'agentWebSocket'> = addresses,
+): string {
+  const address = transport === 'grpc' ? at.agentGrpc : at.agentWebSocket;
+  if (address === undefined) throw new Error(`no ${transport} agent listener`);
+  return address;
 }
 
-async function startAgent(transport: Transport): Promise<Child> {
+async function startAgent(
+  transport: Transport,
+  at: Pick<ProxyServerAddresses, 'agentGrpc' | 'agentWebSocket'> = addresses,
+): Promise<Child> {
   const allow = [tlsSink, rawSink, rawSource, tlsSource].flatMap((a) => ['--allow', a]);
-  const args = ['--server', agentServer(transport), '--transport', transport];
+  const args = ['--server', agentServer(transport, at), '--transport', transport];
   args.push('--cert', agentFiles.cert, '--key', agentFiles.key, '--ca', files.ca);
   args.push('--kube-apiserver', httpsTarget, ...allow);
   const agent = startChild('test/bench/bench-agent.ts', args, `proxy-agent (${transport})`, [
@@ -252,6 +285,18 @@ const openRelay: Open = async () =>
     ca,
   });
 const openTunnel: Open = async () => tlsOpen({ socket: await client.dial('bench', tlsSink), ca });
+const openHub: Open = async () => tlsOpen({ socket: await hubServer.dial('bench', tlsSink), ca });
+const openOneHop: Open = async () =>
+  tlsOpen({
+    socket: await tlsOpen({
+      host: '127.0.0.1',
+      port: relay2Port,
+      ca,
+      cert: pki.hubClient.certPem,
+      key: pki.hubClient.keyPem,
+    }),
+    ca,
+  });
 const [sourceHost, sourcePort] = tlsSource.split(':') as [string, string];
 const openSourceDirect: Open = () => tlsOpen({ host: sourceHost, port: Number(sourcePort), ca });
 const openSourceTunnel: Open = async () =>
@@ -310,6 +355,34 @@ for (const transport of TRANSPORTS) {
     const measure = () => downloadRate(openSourceTunnel, roundBytes);
     download.tunnel.push(await withCpu(pids, downloadCpu, measure));
   }
+  // The hub's own path against one relay hop, in rounds of their own (direct measured again).
+  const hubAgent = await startAgent(transport, hubServer.addresses);
+  await bulkRate(openHub, WARMUP_BYTES / 2, CHUNK);
+  await bulkRate(openOneHop, WARMUP_BYTES / 4, CHUNK);
+  const hubRate = { direct: [] as number[], oneHop: [] as number[], hub: [] as number[] };
+  /** CPU of this process and the agent (hub path), this process and relay2 (one hop). */
+  const hubCpu = [0, 0];
+  const oneHopCpu = [0, 0];
+  const hubPaths = ['direct', 'oneHop', 'hub'] as const;
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < hubPaths.length; k++) {
+      const path = hubPaths[(r + k) % hubPaths.length] as (typeof hubPaths)[number];
+      const open = path === 'direct' ? openDirect : path === 'oneHop' ? openOneHop : openHub;
+      const measure = () => bulkRate(open, roundBytes, CHUNK);
+      hubRate[path].push(
+        await (path === 'hub'
+          ? withCpu([process.pid, hubAgent.pid], hubCpu, measure)
+          : path === 'oneHop'
+            ? withCpu([process.pid, relay2.pid], oneHopCpu, measure)
+            : measure()),
+      );
+    }
+  }
+  const hubAgentCpu = cpuSeconds(hubAgent.pid);
+  await hubAgent.stop();
+  const hubBulkRatios = hubRate.hub.map((t, r) => t / (hubRate.direct[r] as number));
+  const hubRelayRatios = hubRate.hub.map((t, r) => t / (hubRate.oneHop[r] as number));
+
   const bulkRatios = rate.tunnel.map((t, r) => t / (rate.direct[r] as number));
   const relayRatios = rate.tunnel.map((t, r) => t / (rate.relay[r] as number));
   const cpuPerGB = cpu.map((s) => round(s / (BULK_BYTES / 1e9), 2));
@@ -396,7 +469,8 @@ for (const transport of TRANSPORTS) {
   const perIdle = (idleAfter.rss - idleBefore) / IDLE_AGENTS;
   const perIdleWithPool = perIdle + idleAfter.releasedKiB / IDLE_AGENTS;
   const idleCpu = cpuSeconds(idle.pid);
-  const othersCpu = machineBusySeconds() - busyBefore - (ours() - oursBefore) - idleCpu;
+  const othersCpu =
+    machineBusySeconds() - busyBefore - (ours() - oursBefore) - idleCpu - hubAgentCpu;
   const sectionSeconds = (Date.now() - sectionStarted) / 1000;
   await idle.stop();
   await waitFor(
@@ -422,6 +496,12 @@ for (const transport of TRANSPORTS) {
         ` | CPU s/GB client, server, agent ${perGB(downloadCpu)}`,
     );
   }
+  lines.push(
+    `  hub path (in process): bulk_ratio ${list(hubBulkRatios)} | one-hop relay_ratio ` +
+      `${list(hubRelayRatios)} | MB/s ${list(hubRate.hub, 0)} | one hop ` +
+      `${list(hubRate.oneHop, 0)} | direct ${list(hubRate.direct, 0)} | CPU s/GB hub + target, ` +
+      `agent ${perGB(hubCpu)}; relay ${perGB(oneHopCpu)}`,
+  );
   const perGet = (seconds: number) => round((seconds / (GET_COUNT + 50)) * 1e6, 0);
   lines.push(
     `  CPU µs per GET: proxy-server ${perGet(getCpu[0] as number)}, agent ` +
@@ -454,6 +534,10 @@ for (const transport of TRANSPORTS) {
     relay_cpu_s_per_gb_hop1: relayCpuPerGB[1] as number,
     relay_cpu_s_per_gb_hop2: relayCpuPerGB[2] as number,
     relay_ratio: round(median(relayRatios), 3),
+    /** The hub's own path (in-process dial, one tunnel hop) against direct and one relay hop. */
+    hub_path_mbps: round(median(hubRate.hub)),
+    hub_path_bulk_ratio: round(median(hubBulkRatios), 3),
+    hub_path_relay_ratio: round(median(hubRelayRatios), 3),
     get_direct_p50_ms: round(percentile(directLat, 50), 3),
     get_tunnel_p50_ms: round(percentile(tunnelLat, 50), 3),
     get_added_p50_ms: round(percentile(tunnelLat, 50) - percentile(directLat, 50), 3),
@@ -488,6 +572,7 @@ process.stderr.write(`\nper round (the figures above are medians):\n${noise.join
 for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
 
 client.destroy();
+hubServer.destroy();
 await Promise.all([server.stop(), ...[relay1, relay2, getRelay1, getRelay2].map((r) => r.stop())]);
 pki.remove();
 process.exit(0);
