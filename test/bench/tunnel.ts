@@ -16,6 +16,8 @@
 // ratios; GETs alternate between the direct path, the tunnel and the relay chain (the order
 // reversing every turn); the head-of-line figure is the
 // median of HOL_ROUNDS pairs (with and without the stalled stream, the order alternating).
+// The hub's own path (in-process dial through a proxy-server in this process, one tunnel hop)
+// has rounds of its own, against direct and one relay hop, with a second agent.
 // Children bind port 0 and report their addresses over IPC: no port is chosen here.
 import type { ClientRequestArgs } from 'node:http';
 import { Agent as HttpsAgent, createServer as createHttpsServer } from 'node:https';
@@ -270,7 +272,7 @@ async function startAgent(
   return agent;
 }
 
-// ---- the three paths ----
+// ---- the paths ----
 const [sinkHost, sinkPort] = tlsSink.split(':') as [string, string];
 const openDirect: Open = () => tlsOpen({ host: sinkHost, port: Number(sinkPort), ca });
 const openRelay: Open = async () =>
