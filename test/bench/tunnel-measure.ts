@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 import { pullBulk, pushBulk } from './bulk-kit.ts';
-import { sleep } from './bench-kit.ts';
+import { sleep, withCpu } from './bench-kit.ts';
 
 /** Opens a stream: a TCP/TLS connection, a relay hop or a tunnel dial. */
 export type Open = () => Promise<Duplex>;
@@ -27,6 +27,42 @@ export async function tlsOpen(options: ConnectionOptions): Promise<Duplex> {
 /** Timed push of `bytes` over a freshly opened stream; MB/s (see {@link pushBulk}). */
 export async function bulkRate(open: Open, bytes: number, chunk: Buffer): Promise<number> {
   return pushBulk(await open(), bytes, chunk);
+}
+
+/** One path of {@link bulkRounds}: how to open it, and whose CPU to count into `cpu`. */
+export interface BulkPath {
+  readonly open: Open;
+  /** Processes whose CPU seconds during this path's pushes go into `cpu`, index by index. */
+  readonly cpuOf?: { readonly pids: readonly number[]; readonly cpu: number[] };
+}
+
+/**
+ * `rounds` rounds of one timed push of `bytes` over each of `paths`, back to back in an order
+ * that rotates by one every round (so that no path always follows the same one); resolves the
+ * MB/s of each path, round by round.
+ */
+export async function bulkRounds<K extends string>(
+  paths: Record<K, BulkPath>,
+  rounds: number,
+  bytes: number,
+  chunk: Buffer,
+): Promise<Record<K, number[]>> {
+  const names = Object.keys(paths) as K[];
+  const rates = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<
+    K,
+    number[]
+  >;
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(r + k) % names.length] as K;
+      const { open, cpuOf } = paths[name];
+      const measure = () => bulkRate(open, bytes, chunk);
+      rates[name].push(
+        await (cpuOf === undefined ? measure() : withCpu([...cpuOf.pids], cpuOf.cpu, measure)),
+      );
+    }
+  }
+  return rates;
 }
 
 /** Timed read of `bytes` from a freshly opened stream to an endless source; MB/s. */

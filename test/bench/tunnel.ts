@@ -56,6 +56,7 @@ import {
 } from './bench-kit.ts';
 import {
   bulkRate,
+  bulkRounds,
   downloadRate,
   interleavedGets,
   type Open,
@@ -329,27 +330,23 @@ for (const transport of TRANSPORTS) {
   const oursBefore = ours();
   await bulkRate(openTunnel, WARMUP_BYTES, CHUNK);
 
-  const rate = { direct: [] as number[], relay: [] as number[], tunnel: [] as number[] };
   const cpu = [0, 0, 0];
   /** The relay chain's CPU, hop by hop (client + target, relay1, relay2): the tunnel's par. */
   const relayCpu = [0, 0, 0];
-  const relayPids = [process.pid, relay1.pid, relay2.pid];
   const roundBytes = BULK_BYTES / ROUNDS;
-  const paths = ['direct', 'relay', 'tunnel'] as const;
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let k = 0; k < paths.length; k++) {
-      const path = paths[(r + k) % paths.length] as (typeof paths)[number];
-      const open = path === 'direct' ? openDirect : path === 'relay' ? openRelay : openTunnel;
-      const measure = () => bulkRate(open, roundBytes, CHUNK);
-      rate[path].push(
-        await (path === 'tunnel'
-          ? withCpu(pids, cpu, measure)
-          : path === 'relay'
-            ? withCpu(relayPids, relayCpu, measure)
-            : measure()),
-      );
-    }
-  }
+  const rate = await bulkRounds(
+    {
+      direct: { open: openDirect },
+      relay: {
+        open: openRelay,
+        cpuOf: { pids: [process.pid, relay1.pid, relay2.pid], cpu: relayCpu },
+      },
+      tunnel: { open: openTunnel, cpuOf: { pids, cpu } },
+    },
+    ROUNDS,
+    roundBytes,
+    CHUNK,
+  );
   const download = { direct: [] as number[], tunnel: [] as number[] };
   const downloadCpu = [0, 0, 0];
   for (let r = 0; values.download && r < ROUNDS; r++) {
@@ -361,25 +358,19 @@ for (const transport of TRANSPORTS) {
   const hubAgent = await startAgent(transport, hubServer.addresses);
   await bulkRate(openHub, WARMUP_BYTES / 2, CHUNK);
   await bulkRate(openOneHop, WARMUP_BYTES / 4, CHUNK);
-  const hubRate = { direct: [] as number[], oneHop: [] as number[], hub: [] as number[] };
   /** CPU of this process and the agent (hub path), this process and relay2 (one hop). */
   const hubCpu = [0, 0];
   const oneHopCpu = [0, 0];
-  const hubPaths = ['direct', 'oneHop', 'hub'] as const;
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let k = 0; k < hubPaths.length; k++) {
-      const path = hubPaths[(r + k) % hubPaths.length] as (typeof hubPaths)[number];
-      const open = path === 'direct' ? openDirect : path === 'oneHop' ? openOneHop : openHub;
-      const measure = () => bulkRate(open, roundBytes, CHUNK);
-      hubRate[path].push(
-        await (path === 'hub'
-          ? withCpu([process.pid, hubAgent.pid], hubCpu, measure)
-          : path === 'oneHop'
-            ? withCpu([process.pid, relay2.pid], oneHopCpu, measure)
-            : measure()),
-      );
-    }
-  }
+  const hubRate = await bulkRounds(
+    {
+      direct: { open: openDirect },
+      oneHop: { open: openOneHop, cpuOf: { pids: [process.pid, relay2.pid], cpu: oneHopCpu } },
+      hub: { open: openHub, cpuOf: { pids: [process.pid, hubAgent.pid], cpu: hubCpu } },
+    },
+    ROUNDS,
+    roundBytes,
+    CHUNK,
+  );
   const hubAgentCpu = cpuSeconds(hubAgent.pid);
   await hubAgent.stop();
   const hubBulkRatios = hubRate.hub.map((t, r) => t / (hubRate.direct[r] as number));
