@@ -173,6 +173,8 @@ export interface Child {
    * reuses behind the figure's back as it may the RSS.
    */
   readonly arrayBuffersKiB: number;
+  /** KiB of V8 heap in use after its latest {@link collectGarbage}: what its JavaScript holds. */
+  readonly heapUsedKiB: number;
   stop(): Promise<void>;
 }
 
@@ -213,6 +215,7 @@ export function startChild(
   children.add(proc);
   let tail = '';
   let arrayBuffersKiB = Number.NaN;
+  let heapUsedKiB = Number.NaN;
   proc.stderr?.on('data', (d: Buffer) => {
     tail = (tail + d.toString()).slice(-4000);
   });
@@ -249,6 +252,9 @@ export function startChild(
     get arrayBuffersKiB() {
       return arrayBuffersKiB;
     },
+    get heapUsedKiB() {
+      return heapUsedKiB;
+    },
     collectGarbage(options = {}): Promise<number> {
       return new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -260,6 +266,7 @@ export function startChild(
           clearTimeout(timer);
           proc.off('message', onMessage);
           arrayBuffersKiB = Number((m as Record<string, unknown>)[ARRAY_BUFFERS_KIB]);
+          heapUsedKiB = Number((m as Record<string, unknown>)[HEAP_USED_KIB]);
           resolve(Number((m as Record<string, unknown>)[GC_DONE]));
         };
         proc.on('message', onMessage);
@@ -281,8 +288,9 @@ const GC = 'gc';
 const GC_RELEASE = 'gc-release-pooled-pages';
 /** The key of a child's answer to either; its value the KiB of RSS the release gave back. */
 const GC_DONE = 'gcDone';
-/** The answer's other key: KiB of ArrayBuffer memory after the collections. */
+/** The answer's other keys: KiB of ArrayBuffer memory and of V8 heap after the collections. */
 const ARRAY_BUFFERS_KIB = 'arrayBuffersKiB';
+const HEAP_USED_KIB = 'heapUsedKiB';
 
 type GcOptions = { type: 'major'; execution: 'sync'; flavor?: 'regular' | 'last-resort' };
 
@@ -315,8 +323,12 @@ export function runAsBenchChild(cleanup: () => void = () => undefined): void {
         releasedKiB = Math.max(0, Math.round((before - process.memoryUsage.rss()) / 1024));
       }
       setTimeout(() => {
-        const arrayBuffersKiB = process.memoryUsage().arrayBuffers / 1024;
-        report({ [GC_DONE]: releasedKiB, [ARRAY_BUFFERS_KIB]: arrayBuffersKiB });
+        const usage = process.memoryUsage();
+        report({
+          [GC_DONE]: releasedKiB,
+          [ARRAY_BUFFERS_KIB]: usage.arrayBuffers / 1024,
+          [HEAP_USED_KIB]: usage.heapUsed / 1024,
+        });
       }, 100);
     }, 100);
   });

@@ -439,6 +439,7 @@ for (const transport of TRANSPORTS) {
   await sleep(QUIET_MS);
 
   const idleBefore = await settledRss([server]);
+  const heapBefore = server.heapUsedKiB;
   const agentsBefore = await connectedAgents();
   const idle = startChild(
     'test/bench/many-agents.ts',
@@ -460,6 +461,7 @@ for (const transport of TRANSPORTS) {
   await sleep(IDLE_SETTLE_MS);
   const idleAfter = await settled([server]);
   const perIdle = (idleAfter.rss - idleBefore) / IDLE_AGENTS;
+  const heapPerIdle = (server.heapUsedKiB - heapBefore) / IDLE_AGENTS;
   const perIdleWithPool = perIdle + idleAfter.releasedKiB / IDLE_AGENTS;
   const idleCpu = cpuSeconds(idle.pid);
   const othersCpu =
@@ -549,6 +551,8 @@ for (const transport of TRANSPORTS) {
     rss_per_idle_agent_kib: round(perIdle),
     /** The same before V8 gave back its pooled pages (what an ordinary collection leaves). */
     rss_per_idle_agent_with_v8_pool_kib: round(perIdleWithPool),
+    /** The V8 heap the proxy-server holds per idle agent (its JavaScript objects). */
+    heap_per_idle_agent_kib: round(heapPerIdle),
   };
   rows.push(row);
 }
