@@ -15,8 +15,9 @@ if (major < 24) {
 const processes = { 'proxy-server': '../proxy-server/main.ts', agent: '../proxy-agent/main.ts' };
 const entry = processes[process.argv[2] ?? ''];
 // On Linux, run on jemalloc when it is installed (bin/allocator.ts says why), and the tunnel
-// processes and the hub with their V8 settings (bin/v8-flags.ts): the process replaces itself with the same
-// command, the library preloaded and the flags given to Node. Same pid, same arguments.
+// processes and the hub with their V8 settings (bin/v8-flags.ts): the process replaces itself
+// with the same command, the library preloaded and the flags given to Node. Same pid, same
+// arguments.
 const { allocatorEnv, chooseAllocator } = await import('./allocator.ts');
 const { missingV8Flags, v8FlagsFor } = await import('./v8-flags.ts');
 let allocator;

@@ -2,22 +2,22 @@
 // [--agent-transport websocket|grpc]]`: the tunnel against its baselines, measured in one run.
 //
 // Processes: this one (client, targets, direct baseline; with `spokelink hub`'s V8 flags, as the
-// process that plays the hub), a proxy-server, a proxy-agent
-// (restarted per transport), two TLS relay hops (the relay baseline; two more to the HTTPS
-// target, for the GET reference) and, for the idle-agent figure, one process holding N idle agents. Every hop is TLS: client→server (mTLS: the frontend
-// WebSocket by default, or gRPC ProxyService), server→agent (gRPC or WebSocket, mTLS), and TLS
-// end to end from the client to the target inside. Columns are agent transports; the client
-// transport is fixed per run. Prints a table on stderr (with every round, to show the noise), one
-// JSON line per agent transport on stdout, the default transport last.
+// process that plays the hub; it also runs the hub path's proxy-server), a proxy-server, a
+// proxy-agent (restarted per transport; a second one for the hub path), two TLS relay hops (the
+// relay baseline; two more to the HTTPS target, for the GET reference) and, for the idle-agent
+// figure, one process holding N idle agents. Every hop is TLS: client→server (mTLS: the frontend
+// WebSocket by default, or gRPC ProxyService), server→agent (gRPC or WebSocket, mTLS), and TLS end
+// to end from the client to the target inside. Columns are agent transports; the client transport
+// is fixed per run. Prints a table on stderr (with every round, to show the noise), one JSON line
+// per agent transport on stdout, the default transport last.
 //
 // Method, for figures that hold still on a shared 2-core machine: every path is warmed up first;
 // the bulk figures are ROUNDS rounds of BULK_BYTES / ROUNDS, each round measuring direct, relay
 // and tunnel back to back (in a rotating order), and a ratio is the median of the per-round
-// ratios; GETs alternate between the direct path, the tunnel and the relay chain (the order
-// reversing every turn); the head-of-line figure is the
-// median of HOL_ROUNDS pairs (with and without the stalled stream, the order alternating).
-// The hub's own path (in-process dial through a proxy-server in this process, one tunnel hop)
-// has rounds of its own, against direct and one relay hop, with a second agent.
+// ratios; the hub's own path (in-process dial through the proxy-server in this process, one tunnel
+// hop) has rounds of its own, against direct and one relay hop; GETs alternate between the direct
+// path, the tunnel and the relay chain (the order reversing every turn); the head-of-line figure
+// is the median of HOL_ROUNDS pairs (with and without the stalled stream, the order alternating).
 // Children bind port 0 and report their addresses over IPC: no port is chosen here.
 import type { ClientRequestArgs } from 'node:http';
 import { Agent as HttpsAgent, createServer as createHttpsServer } from 'node:https';
