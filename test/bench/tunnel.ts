@@ -197,6 +197,10 @@ const {
   port: getRelay1Port,
 } = await startRelayChain(httpsTarget, 'get-relay');
 
+/** TLS to the relay hop on `port`, with the client certificate the hops require. */
+const relayHop = (port: number): Promise<Duplex> =>
+  tlsOpen({ host: '127.0.0.1', port, ca, cert: pki.hubClient.certPem, key: pki.hubClient.keyPem });
+
 /** HTTPS through the relay chain: TLS to relay1 (client certificate), TLS to the target inside. */
 class RelayHttpsAgent extends HttpsAgent {
   override createConnection(
@@ -204,13 +208,7 @@ class RelayHttpsAgent extends HttpsAgent {
     callback?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
     const done = callback ?? (() => {});
-    tlsOpen({
-      host: '127.0.0.1',
-      port: getRelay1Port,
-      ca,
-      cert: pki.hubClient.certPem,
-      key: pki.hubClient.keyPem,
-    }).then(
+    relayHop(getRelay1Port).then(
       (hop) => done(null, tlsConnect({ ...(options as ConnectionOptions), socket: hop })),
       (err: unknown) => done(err as Error, undefined as never),
     );
@@ -276,30 +274,10 @@ async function startAgent(
 // ---- the paths ----
 const [sinkHost, sinkPort] = tlsSink.split(':') as [string, string];
 const openDirect: Open = () => tlsOpen({ host: sinkHost, port: Number(sinkPort), ca });
-const openRelay: Open = async () =>
-  tlsOpen({
-    socket: await tlsOpen({
-      host: '127.0.0.1',
-      port: relay1Port,
-      ca,
-      cert: pki.hubClient.certPem,
-      key: pki.hubClient.keyPem,
-    }),
-    ca,
-  });
+const openRelay: Open = async () => tlsOpen({ socket: await relayHop(relay1Port), ca });
 const openTunnel: Open = async () => tlsOpen({ socket: await client.dial('bench', tlsSink), ca });
 const openHub: Open = async () => tlsOpen({ socket: await hubServer.dial('bench', tlsSink), ca });
-const openOneHop: Open = async () =>
-  tlsOpen({
-    socket: await tlsOpen({
-      host: '127.0.0.1',
-      port: relay2Port,
-      ca,
-      cert: pki.hubClient.certPem,
-      key: pki.hubClient.keyPem,
-    }),
-    ca,
-  });
+const openOneHop: Open = async () => tlsOpen({ socket: await relayHop(relay2Port), ca });
 const [sourceHost, sourcePort] = tlsSource.split(':') as [string, string];
 const openSourceDirect: Open = () => tlsOpen({ host: sourceHost, port: Number(sourcePort), ca });
 const openSourceTunnel: Open = async () =>
@@ -326,7 +304,11 @@ for (const transport of TRANSPORTS) {
   const busyBefore = machineBusySeconds();
   const agent = await startAgent(transport);
   const pids = [process.pid, server.pid, agent.pid];
-  const ours = () => [...pids, relay1.pid, relay2.pid].reduce((a, pid) => a + cpuSeconds(pid), 0);
+  const ours = () =>
+    [...pids, relay1.pid, relay2.pid, getRelay1.pid, getRelay2.pid].reduce(
+      (a, pid) => a + cpuSeconds(pid),
+      0,
+    );
   const oursBefore = ours();
   await bulkRate(openTunnel, WARMUP_BYTES, CHUNK);
 
