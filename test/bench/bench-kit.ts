@@ -50,11 +50,26 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Processes counted as one: a pid, or several whose CPU seconds add up. */
+export type PidGroup = number | readonly number[];
+
+function groupCpuSeconds(group: PidGroup): number {
+  return typeof group === 'number'
+    ? cpuSeconds(group)
+    : group.reduce((a, p) => a + cpuSeconds(p), 0);
+}
+
 /** Runs `fn`; adds the CPU seconds each of `pids` used meanwhile to `into` (index by index). */
-export async function withCpu<T>(pids: number[], into: number[], fn: () => Promise<T>): Promise<T> {
-  const before = pids.map(cpuSeconds);
+export async function withCpu<T>(
+  pids: readonly PidGroup[],
+  into: number[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  const before = pids.map(groupCpuSeconds);
   const result = await fn();
-  pids.forEach((pid, i) => (into[i] = (into[i] ?? 0) + cpuSeconds(pid) - (before[i] ?? 0)));
+  pids.forEach((group, i) => {
+    into[i] = (into[i] ?? 0) + groupCpuSeconds(group) - (before[i] ?? 0);
+  });
   return result;
 }
 

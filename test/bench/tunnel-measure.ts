@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 import { pullBulk, pushBulk } from './bulk-kit.ts';
-import { sleep, withCpu } from './bench-kit.ts';
+import { type PidGroup, sleep, withCpu } from './bench-kit.ts';
 
 /** Opens a stream: a TCP/TLS connection, a relay hop or a tunnel dial. */
 export type Open = () => Promise<Duplex>;
@@ -33,7 +33,7 @@ export async function bulkRate(open: Open, bytes: number, chunk: Buffer): Promis
 export interface BulkPath {
   readonly open: Open;
   /** Processes whose CPU seconds during this path's pushes go into `cpu`, index by index. */
-  readonly cpuOf?: { readonly pids: readonly number[]; readonly cpu: number[] };
+  readonly cpuOf?: { readonly pids: readonly PidGroup[]; readonly cpu: number[] };
 }
 
 /**
@@ -58,7 +58,7 @@ export async function bulkRounds<K extends string>(
       const { open, cpuOf } = paths[name];
       const measure = () => bulkRate(open, bytes, chunk);
       rates[name].push(
-        await (cpuOf === undefined ? measure() : withCpu([...cpuOf.pids], cpuOf.cpu, measure)),
+        await (cpuOf === undefined ? measure() : withCpu(cpuOf.pids, cpuOf.cpu, measure)),
       );
     }
   }

@@ -1,11 +1,11 @@
 // `npm run bench:tunnel [-- [--quick] [--client-transport websocket|grpc]
 // [--agent-transport websocket|grpc]]`: the tunnel against its baselines, measured in one run.
 //
-// Processes: this one (client, targets, direct baseline; with `spokelink hub`'s V8 flags, as the
-// process that plays the hub; it also runs the hub path's proxy-server), a proxy-server, a
-// proxy-agent (restarted per transport; a second one for the hub path), two TLS relay hops (the
-// relay baseline; two more to the HTTPS target, for the GET reference) and, for the idle-agent
-// figure, one process holding N idle agents. Every hop is TLS: client→server (mTLS: the frontend
+// Processes: this one (the client of every path; with `spokelink hub`'s V8 flags, as the process
+// that plays the hub; it also runs the hub path's proxy-server), the targets (bench-targets.ts), a
+// proxy-server, a proxy-agent (restarted per transport; a second one for the hub path), two TLS
+// relay hops (the relay baseline; two more to the HTTPS target, for the GET reference) and, for the
+// idle-agent figure, one process holding N idle agents. Every hop is TLS: client→server (mTLS: the frontend
 // WebSocket by default, or gRPC ProxyService), server→agent (gRPC or WebSocket, mTLS), and TLS end
 // to end from the client to the target inside. Columns are agent transports; the client transport
 // is fixed per run. Prints a table on stderr (with every round, to show the noise), one JSON line
@@ -20,15 +20,10 @@
 // is the median of HOL_ROUNDS pairs (with and without the stalled stream, the order alternating).
 // Children bind port 0 and report their addresses over IPC: no port is chosen here.
 import type { ClientRequestArgs } from 'node:http';
-import { Agent as HttpsAgent, createServer as createHttpsServer } from 'node:https';
-import { createServer as createNetServer } from 'node:net';
+import { Agent as HttpsAgent } from 'node:https';
 import { availableParallelism } from 'node:os';
 import type { Duplex } from 'node:stream';
-import {
-  type ConnectionOptions,
-  connect as tlsConnect,
-  createServer as createTlsServer,
-} from 'node:tls';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { parseArgs } from 'node:util';
 
 import { HUB_V8_FLAGS, PROXY_SERVER_V8_FLAGS, TUNNEL_V8_FLAGS } from '../../bin/v8-flags.ts';
@@ -38,7 +33,6 @@ import {
   startProxyServer,
 } from '../../proxy-server/index.ts';
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
-import { countingSink, endlessSource, listenLoopback } from './bulk-kit.ts';
 import {
   benchPki,
   type Child,
@@ -54,6 +48,7 @@ import {
   waitFor,
   withCpu,
 } from './bench-kit.ts';
+import type { BenchTargets } from './bench-targets.ts';
 import {
   bulkRate,
   bulkRounds,
@@ -65,8 +60,8 @@ import {
   tlsOpen,
 } from './tunnel-measure.ts';
 
-// This process plays the hub (the tunnel's client) and holds the targets and the baselines'
-// clients: all of it runs with `spokelink hub`'s V8 flags.
+// This process plays the hub (the tunnel's client) and holds the baselines' clients: all of it
+// runs with `spokelink hub`'s V8 flags.
 runWithV8Flags(HUB_V8_FLAGS);
 
 type Transport = 'grpc' | 'websocket';
@@ -138,24 +133,21 @@ const agentFiles = {
   cert: pki.file('agent.crt', agentCert.certPem),
   key: pki.file('agent.key', agentCert.keyPem),
 };
-const tlsServerOptions = { cert: pki.server.certPem, key: pki.server.keyPem };
 const ca = pki.ca.certPem;
 
-// ---- targets (this process) ----
-const tlsSink = await listenLoopback(
-  createTlsServer({ ...tlsServerOptions, allowHalfOpen: true }, countingSink),
+// ---- the targets (a child process: bench-targets.ts says why) ----
+const tlsArgs = ['--cert', files.cert, '--key', files.key, '--ca', files.ca];
+const targetsChild = startChild(
+  'test/bench/bench-targets.ts',
+  ['--cert', files.cert, '--key', files.key, '--chunk', String(CHUNK.length)],
+  'targets',
+  // As when the targets ran in this process; they are the same for every path.
+  HUB_V8_FLAGS,
 );
-const rawSink = await listenLoopback(createNetServer({ allowHalfOpen: true }, countingSink));
-const rawSource = await listenLoopback(createNetServer((socket) => endlessSource(socket, CHUNK)));
-const tlsSource = await listenLoopback(
-  createTlsServer(tlsServerOptions, (socket) => endlessSource(socket, CHUNK)),
-);
-const httpsTarget = await listenLoopback(
-  createHttpsServer(tlsServerOptions, (_req, res) => res.end('ok')),
-);
+const { tlsSink, rawSink, rawSource, tlsSource, httpsTarget } =
+  await targetsChild.message<BenchTargets>();
 
 // ---- the proxy-server and the relay chain (child processes on ephemeral ports) ----
-const tlsArgs = ['--cert', files.cert, '--key', files.key, '--ca', files.ca];
 const pacedRelay = values['paced-relay'] === true;
 const relayArgs = pacedRelay ? [...tlsArgs, '--paced-collections'] : tlsArgs;
 const server = startChild('test/bench/bench-server.ts', tlsArgs, 'proxy-server', [
@@ -303,12 +295,12 @@ for (const transport of TRANSPORTS) {
   const sectionStarted = Date.now();
   const busyBefore = machineBusySeconds();
   const agent = await startAgent(transport);
-  const pids = [process.pid, server.pid, agent.pid];
+  /** This process and the targets' (client + target), the proxy-server, the agent. */
+  const clientAndTarget = [process.pid, targetsChild.pid];
+  const pids = [clientAndTarget, server.pid, agent.pid];
+  const relays = [relay1, relay2, getRelay1, getRelay2].map((relay) => relay.pid);
   const ours = () =>
-    [...pids, relay1.pid, relay2.pid, getRelay1.pid, getRelay2.pid].reduce(
-      (a, pid) => a + cpuSeconds(pid),
-      0,
-    );
+    [...clientAndTarget, server.pid, agent.pid, ...relays].reduce((a, p) => a + cpuSeconds(p), 0);
   const oursBefore = ours();
   await bulkRate(openTunnel, WARMUP_BYTES, CHUNK);
 
@@ -321,7 +313,7 @@ for (const transport of TRANSPORTS) {
       direct: { open: openDirect },
       relay: {
         open: openRelay,
-        cpuOf: { pids: [process.pid, relay1.pid, relay2.pid], cpu: relayCpu },
+        cpuOf: { pids: [clientAndTarget, relay1.pid, relay2.pid], cpu: relayCpu },
       },
       tunnel: { open: openTunnel, cpuOf: { pids, cpu } },
     },
@@ -346,8 +338,8 @@ for (const transport of TRANSPORTS) {
   const hubRate = await bulkRounds(
     {
       direct: { open: openDirect },
-      oneHop: { open: openOneHop, cpuOf: { pids: [process.pid, relay2.pid], cpu: oneHopCpu } },
-      hub: { open: openHub, cpuOf: { pids: [process.pid, hubAgent.pid], cpu: hubCpu } },
+      oneHop: { open: openOneHop, cpuOf: { pids: [clientAndTarget, relay2.pid], cpu: oneHopCpu } },
+      hub: { open: openHub, cpuOf: { pids: [clientAndTarget, hubAgent.pid], cpu: hubCpu } },
     },
     ROUNDS,
     roundBytes,
@@ -552,7 +544,9 @@ for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
 
 client.destroy();
 hubServer.destroy();
-await Promise.all([server.stop(), ...[relay1, relay2, getRelay1, getRelay2].map((r) => r.stop())]);
+await Promise.all(
+  [server, targetsChild, relay1, relay2, getRelay1, getRelay2].map((child) => child.stop()),
+);
 pki.remove();
 process.exit(0);
 
