@@ -14,10 +14,11 @@
 // Method, for figures that hold still on a shared 2-core machine: every path is warmed up first;
 // the bulk figures are ROUNDS rounds of BULK_BYTES / ROUNDS, each round measuring direct, relay
 // and tunnel back to back (in a rotating order), and a ratio is the median of the per-round
-// ratios; the hub's own path (in-process dial through the proxy-server in this process, one tunnel
-// hop) has rounds of its own, against direct and one relay hop; GETs alternate between the direct
-// path, the tunnel and the relay chain (the order reversing every turn); the head-of-line figure
-// is the median of HOL_ROUNDS pairs (with and without the stalled stream, the order alternating).
+// ratios; GETs alternate between the direct path, the tunnel and the relay chain (the order
+// reversing every turn); the hub's own path (in-process dial through the proxy-server in this
+// process, one tunnel hop) has bulk rounds and GET turns of its own, against direct and one relay
+// hop; the head-of-line figure is the median of HOL_ROUNDS pairs (with and without the stalled
+// stream, the order alternating).
 // Children bind port 0 and report their addresses over IPC: no port is chosen here.
 import type { ClientRequestArgs } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -32,6 +33,7 @@ import {
   type ProxyServerAddresses,
   startProxyServer,
 } from '../../proxy-server/index.ts';
+import { KUBE_APISERVER_TARGET } from '../../proxy-server/client/constants.ts';
 import { createTunnelClient, type TunnelClient } from '../../proxy-server/client/index.ts';
 import {
   benchPki,
@@ -187,20 +189,29 @@ const {
   hop1: getRelay1,
   hop2: getRelay2,
   port: getRelay1Port,
+  hop2Port: getRelay2Port,
 } = await startRelayChain(httpsTarget, 'get-relay');
 
 /** TLS to the relay hop on `port`, with the client certificate the hops require. */
 const relayHop = (port: number): Promise<Duplex> =>
   tlsOpen({ host: '127.0.0.1', port, ca, cert: pki.hubClient.certPem, key: pki.hubClient.keyPem });
 
-/** HTTPS through the relay chain: TLS to relay1 (client certificate), TLS to the target inside. */
-class RelayHttpsAgent extends HttpsAgent {
+/**
+ * HTTPS over what `dial` opens (the relay chain, one relay hop, the hub's in-process dial): TLS
+ * to the target inside it.
+ */
+class DialingHttpsAgent extends HttpsAgent {
+  readonly #dial: () => Promise<Duplex>;
+  constructor(dial: () => Promise<Duplex>) {
+    super({ keepAlive: true, maxSockets: 1 });
+    this.#dial = dial;
+  }
   override createConnection(
     options: ClientRequestArgs,
     callback?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
     const done = callback ?? (() => {});
-    relayHop(getRelay1Port).then(
+    this.#dial().then(
       (hop) => done(null, tlsConnect({ ...(options as ConnectionOptions), socket: hop })),
       (err: unknown) => done(err as Error, undefined as never),
     );
@@ -345,6 +356,18 @@ for (const transport of TRANSPORTS) {
     roundBytes,
     CHUNK,
   );
+  // GETs over the hub's own path and one relay hop (relay2 of the GET chain), with direct.
+  const [hubDirectLat, hubLat, oneHopLat] = (await interleavedGets(
+    [
+      new HttpsAgent({ keepAlive: true, maxSockets: 1 }),
+      // As the hub's controllers reach a spoke's API server: by the agent's name for it.
+      new DialingHttpsAgent(() => hubServer.dial('bench', `${KUBE_APISERVER_TARGET}:443`)),
+      new DialingHttpsAgent(() => relayHop(getRelay2Port)),
+    ],
+    httpsTarget,
+    ca,
+    GET_COUNT,
+  )) as [number[], number[], number[]];
   const hubAgentCpu = cpuSeconds(hubAgent.pid);
   await hubAgent.stop();
   const hubBulkRatios = hubRate.hub.map((t, r) => t / (hubRate.direct[r] as number));
@@ -363,7 +386,7 @@ for (const transport of TRANSPORTS) {
       [
         new HttpsAgent({ keepAlive: true, maxSockets: 1 }),
         client.createHttpsAgent('bench', { keepAlive: true, maxSockets: 1 }),
-        new RelayHttpsAgent({ keepAlive: true, maxSockets: 1 }),
+        new DialingHttpsAgent(() => relayHop(getRelay1Port)),
       ],
       httpsTarget,
       ca,
@@ -507,6 +530,11 @@ for (const transport of TRANSPORTS) {
     hub_path_mbps: round(median(hubRate.hub)),
     hub_path_bulk_ratio: round(median(hubBulkRatios), 3),
     hub_path_relay_ratio: round(median(hubRelayRatios), 3),
+    /** GETs over the hub's own path and over one relay hop, minus direct (their own turns). */
+    hub_path_get_added_p50_ms: round(percentile(hubLat, 50) - percentile(hubDirectLat, 50), 3),
+    hub_path_get_added_p99_ms: round(percentile(hubLat, 99) - percentile(hubDirectLat, 99), 3),
+    one_hop_get_added_p50_ms: round(percentile(oneHopLat, 50) - percentile(hubDirectLat, 50), 3),
+    one_hop_get_added_p99_ms: round(percentile(oneHopLat, 99) - percentile(hubDirectLat, 99), 3),
     get_direct_p50_ms: round(percentile(directLat, 50), 3),
     get_tunnel_p50_ms: round(percentile(tunnelLat, 50), 3),
     get_added_p50_ms: round(percentile(tunnelLat, 50) - percentile(directLat, 50), 3),
