@@ -318,10 +318,12 @@ for (const transport of TRANSPORTS) {
   const cpu = [0, 0, 0];
   /** The relay chain's CPU, hop by hop (client + target, relay1, relay2): the tunnel's par. */
   const relayCpu = [0, 0, 0];
+  /** The direct path's (client + target): with the others', what bounds each path's MB/s. */
+  const directCpu = [0];
   const roundBytes = BULK_BYTES / ROUNDS;
   const rate = await bulkRounds(
     {
-      direct: { open: openDirect },
+      direct: { open: openDirect, cpuOf: { pids: [clientAndTarget], cpu: directCpu } },
       relay: {
         open: openRelay,
         cpuOf: { pids: [clientAndTarget, relay1.pid, relay2.pid], cpu: relayCpu },
@@ -519,6 +521,7 @@ for (const transport of TRANSPORTS) {
     relay_mbps: round(median(rate.relay)),
     tunnel_mbps: round(median(rate.tunnel)),
     bulk_ratio: round(median(bulkRatios), 3),
+    direct_cpu_s_per_gb: round((directCpu[0] as number) / (BULK_BYTES / 1e9), 2),
     cpu_s_per_gb_client_and_target: cpuPerGB[0] as number,
     cpu_s_per_gb_server: cpuPerGB[1] as number,
     cpu_s_per_gb_agent: cpuPerGB[2] as number,
