@@ -39,6 +39,7 @@ import {
   benchPki,
   type Child,
   cpuSeconds,
+  describeAllocator,
   machineBusySeconds,
   median,
   MiB,
@@ -109,7 +110,7 @@ const HOL_ROUNDS = quick ? 5 : 9;
  * How long a paused stream gets to fill every buffer on its way (its 256 KiB window, socket
  * buffers) before it counts as stalled: milliseconds would do.
  */
-const STALL_SETTLE_MS = 200;
+const STALL_SETTLE_MS = quick ? 100 : 200;
 const STALLED_STREAMS = quick ? 32 : 64;
 /** Quiet time before each RSS reading (an idle process gives memory back; `--quick` has 60 s). */
 const QUIET_MS = quick ? 500 : 2_000;
@@ -118,11 +119,11 @@ const IDLE_AGENTS = quick ? 200 : 2000;
  * Quiet time before the idle agents' RSS is read. The burst of TLS handshakes grows V8's young
  * generation to its largest (128 MiB of semi-spaces here); V8 shrinks it back once allocation
  * has been low for a while (2 s after the last agent connected it was still 128 MiB, 15 s after
- * 4 MiB), so the reading waits for the steady state an idle fleet lives in. `--quick` waits 3 s:
+ * 4 MiB), so the reading waits for the steady state an idle fleet lives in. `--quick` waits 2 s:
  * its 200 agents are a smaller burst, and its figure a rough one anyway (see the README); the
  * run has to fit in 60 s.
  */
-const IDLE_SETTLE_MS = quick ? 3_000 : 15_000;
+const IDLE_SETTLE_MS = quick ? 2_000 : 15_000;
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
 
 const pki = benchPki();
@@ -154,10 +155,13 @@ const { tlsSink, rawSink, rawSource, tlsSource, httpsTarget } =
 // ---- the proxy-server and the relay chain (child processes on ephemeral ports) ----
 const pacedRelay = values['paced-relay'] === true;
 const relayArgs = pacedRelay ? [...tlsArgs, '--paced-collections'] : tlsArgs;
-const server = startChild('test/bench/bench-server.ts', tlsArgs, 'proxy-server', [
-  '--expose-gc',
-  ...PROXY_SERVER_V8_FLAGS,
-]);
+/** A proxy-server child with every listener on an ephemeral port, as `spokelink proxy-server` runs. */
+const startServer = (name: string): Child =>
+  startChild('test/bench/bench-server.ts', tlsArgs, name, [
+    '--expose-gc',
+    ...PROXY_SERVER_V8_FLAGS,
+  ]);
+const server = startServer('proxy-server');
 const { addresses } = await server.message<{ addresses: Required<ProxyServerAddresses> }>();
 /** Two relay hops to `target`: client → hop 1 (TLS) → hop 2 (TLS) → target, e2e TLS inside. */
 async function startRelayChain(
@@ -243,8 +247,8 @@ const hubServer = await startProxyServer({
   logger: createJsonLogger({ level: 'error' }),
 });
 
-async function connectedAgents(): Promise<number> {
-  const text = await (await fetch(`${addresses.health}/metrics`)).text();
+async function connectedAgents(health = addresses.health): Promise<number> {
+  const text = await (await fetch(`${health}/metrics`)).text();
   let total = 0;
   for (const m of text.matchAll(/^spokelink_server_connected_agents(?:\{[^}]*\})? (\d+)/gm))
     total += Number(m[1]);
@@ -307,6 +311,7 @@ const TRANSPORTS: Transport[] =
 for (const transport of TRANSPORTS) {
   const sectionStarted = Date.now();
   const busyBefore = machineBusySeconds();
+  const idleServer = startServer('proxy-server (idle agents)');
   const agent = await startAgent(transport);
   /** This process and the targets' (client + target), the proxy-server, the agent. */
   const clientAndTarget = [process.pid, targetsChild.pid];
@@ -439,13 +444,19 @@ for (const transport of TRANSPORTS) {
   for (const s of many) s.destroy();
   await sleep(QUIET_MS);
 
-  const idleBefore = await settledRss([server]);
-  const heapBefore = server.heapUsedKiB;
-  const agentsBefore = await connectedAgents();
+  // The idle agents connect to a proxy-server of their own (started with the section, so that it
+  // has started up by now; it has carried nothing). In the one that
+  // carried the traffic above they took memory that earlier work had freed and the allocator had
+  // kept, and read far too low: 18–19 KiB per WebSocket agent after the gRPC section's 2,000
+  // agents had left, ≈ 60 in a run of WebSocket agents alone, 78 on a fresh proxy-server.
+  const idleAt = (await idleServer.message<{ addresses: Required<ProxyServerAddresses> }>())
+    .addresses;
+  const idleBefore = await settledRss([idleServer]);
+  const heapBefore = idleServer.heapUsedKiB;
   const idle = startChild(
     'test/bench/many-agents.ts',
     [
-      ...['--count', String(IDLE_AGENTS), '--server', agentServer(transport)],
+      ...['--count', String(IDLE_AGENTS), '--server', agentServer(transport, idleAt)],
       ...['--transport', transport, '--ca', files.ca, '--ca-key', files.caKey],
       ...['--kube-apiserver', httpsTarget],
     ],
@@ -455,25 +466,20 @@ for (const transport of TRANSPORTS) {
   const connectStarted = Date.now();
   await waitFor(
     `${IDLE_AGENTS} idle agents`,
-    async () => (await connectedAgents()) >= agentsBefore + IDLE_AGENTS,
+    async () => (await connectedAgents(idleAt.health)) >= IDLE_AGENTS,
     300_000,
   );
   const connectSeconds = (Date.now() - connectStarted) / 1000;
   await sleep(IDLE_SETTLE_MS);
-  const idleAfter = await settled([server]);
+  const idleAfter = await settled([idleServer]);
   const perIdle = (idleAfter.rss - idleBefore) / IDLE_AGENTS;
-  const heapPerIdle = (server.heapUsedKiB - heapBefore) / IDLE_AGENTS;
+  const heapPerIdle = (idleServer.heapUsedKiB - heapBefore) / IDLE_AGENTS;
   const perIdleWithPool = perIdle + idleAfter.releasedKiB / IDLE_AGENTS;
-  const idleCpu = cpuSeconds(idle.pid);
+  const idleCpu = cpuSeconds(idle.pid) + cpuSeconds(idleServer.pid);
   const othersCpu =
     machineBusySeconds() - busyBefore - (ours() - oursBefore) - idleCpu - hubAgentCpu;
   const sectionSeconds = (Date.now() - sectionStarted) / 1000;
-  await idle.stop();
-  await waitFor(
-    'idle agents to leave',
-    async () => (await connectedAgents()) <= agentsBefore,
-    60_000,
-  );
+  await Promise.all([idle.stop(), idleServer.stop()]);
   await agent.stop();
 
   const list = (xs: number[], digits = 2) => xs.map((x) => round(x, digits)).join(' ');
@@ -518,6 +524,8 @@ for (const transport of TRANSPORTS) {
     client_transport: clientTransport,
     quick: quick ? 1 : 0,
     paced_relay: pacedRelay ? 1 : 0,
+    /** The malloc the children run on (jemalloc where installed, as the CLI does). */
+    allocator: describeAllocator(),
     bulk_mib: BULK_BYTES / MiB,
     direct_mbps: round(median(rate.direct)),
     relay_mbps: round(median(rate.relay)),
@@ -567,7 +575,10 @@ for (const transport of TRANSPORTS) {
 process.stderr.write(
   `\n${'metric'.padEnd(32)}${rows.map((r) => String(r['transport']).padStart(14)).join('')}\n`,
 );
-for (const key of Object.keys(rows[0] ?? {}).filter((k) => k !== 'transport')) {
+process.stderr.write(`${'allocator'.padEnd(32)}${String(rows[0]?.['allocator'])}\n`);
+for (const key of Object.keys(rows[0] ?? {}).filter(
+  (k) => k !== 'transport' && k !== 'allocator',
+)) {
   process.stderr.write(
     `${key.padEnd(32)}${rows.map((r) => String(r[key]).padStart(14)).join('')}\n`,
   );
