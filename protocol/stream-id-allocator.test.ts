@@ -4,6 +4,17 @@ import { ProtocolError } from './errors.ts';
 import { MAX_STREAM_ID, StreamIdAllocator } from './stream-id-allocator.ts';
 
 describe('StreamIdAllocator', () => {
+  it('keeps no random pool of its own: every allocator in the process shares one', () => {
+    // One allocator per tunnel; a proxy-server holds thousands. A 512-byte pool each is what
+    // the ArrayBuffers would grow by here (512 KB for 1,000); shared, they stay flat.
+    new StreamIdAllocator().allocate(); // the shared pool exists from here on
+    const before = process.memoryUsage().arrayBuffers;
+    const many = Array.from({ length: 1_000 }, () => new StreamIdAllocator());
+    for (const ids of many) ids.allocate();
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024);
+    expect(new Set(many.map((ids) => ids.size))).toEqual(new Set([1]));
+  });
+
   it('hands out unique positive 63-bit ids while they are live', () => {
     const ids = new StreamIdAllocator();
     const seen = new Set<bigint>();

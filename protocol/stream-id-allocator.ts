@@ -28,6 +28,13 @@ function cryptoRandom(): () => bigint {
 }
 
 /**
+ * One pool of random ids for every allocator in the process, made on first use: a pool per
+ * tunnel cost each idle agent's session ≈ 0.8 KiB (the 512-byte array, its ArrayBuffer and the
+ * closure), and which tunnel draws which random value does not matter.
+ */
+let sharedRandom: (() => bigint) | undefined;
+
+/**
  * The live stream ids of one tunnel (one gRPC stream or WebSocket): allocates dialer-chosen ids
  * and registers peer-chosen ones, and guarantees no id is used twice while it is live.
  *
@@ -44,7 +51,7 @@ export class StreamIdAllocator {
   readonly #random: () => bigint;
 
   constructor(options: StreamIdAllocatorOptions = {}) {
-    this.#random = options.random ?? cryptoRandom();
+    this.#random = options.random ?? (sharedRandom ??= cryptoRandom());
   }
 
   /** Number of live ids. */
