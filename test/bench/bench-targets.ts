@@ -17,6 +17,15 @@ import { parseArgs } from 'node:util';
 import { runAsBenchChild, report } from './bench-kit.ts';
 import { countingSink, endlessSource, listenLoopback } from './bulk-kit.ts';
 
+/** The addresses this child reports, `host:port` each. */
+export interface BenchTargets {
+  readonly tlsSink: string;
+  readonly rawSink: string;
+  readonly rawSource: string;
+  readonly tlsSource: string;
+  readonly httpsTarget: string;
+}
+
 const { values } = parseArgs({
   options: {
     cert: { type: 'string' },
@@ -29,14 +38,6 @@ const tls = { cert: readFileSync(values.cert as string), key: readFileSync(value
 const chunk = Buffer.alloc(Number(values.chunk), 0x5a);
 
 runAsBenchChild();
-/** The addresses this child reports, `host:port` each. */
-export interface BenchTargets {
-  readonly tlsSink: string;
-  readonly rawSink: string;
-  readonly rawSource: string;
-  readonly tlsSource: string;
-  readonly httpsTarget: string;
-}
 const targets: BenchTargets = {
   tlsSink: await listenLoopback(createTlsServer({ ...tls, allowHalfOpen: true }, countingSink)),
   rawSink: await listenLoopback(createNetServer({ allowHalfOpen: true }, countingSink)),

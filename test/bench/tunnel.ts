@@ -185,18 +185,8 @@ async function startRelayChain(
 }
 // The relay baseline, to the bulk sink; and the same two hops to the HTTPS target: what two
 // plain Node hops add to a GET, for reference.
-const {
-  hop1: relay1,
-  hop2: relay2,
-  port: relay1Port,
-  hop2Port: relay2Port,
-} = await startRelayChain(tlsSink, 'relay');
-const {
-  hop1: getRelay1,
-  hop2: getRelay2,
-  port: getRelay1Port,
-  hop2Port: getRelay2Port,
-} = await startRelayChain(httpsTarget, 'get-relay');
+const relay = await startRelayChain(tlsSink, 'relay');
+const getRelay = await startRelayChain(httpsTarget, 'get-relay');
 
 /** TLS to the relay hop on `port`, with the client certificate the hops require. */
 const relayHop = (port: number): Promise<Duplex> =>
@@ -283,10 +273,10 @@ async function startAgent(
 // ---- the paths ----
 const [sinkHost, sinkPort] = tlsSink.split(':') as [string, string];
 const openDirect: Open = () => tlsOpen({ host: sinkHost, port: Number(sinkPort), ca });
-const openRelay: Open = async () => tlsOpen({ socket: await relayHop(relay1Port), ca });
+const openRelay: Open = async () => tlsOpen({ socket: await relayHop(relay.port), ca });
 const openTunnel: Open = async () => tlsOpen({ socket: await client.dial('bench', tlsSink), ca });
 const openHub: Open = async () => tlsOpen({ socket: await hubServer.dial('bench', tlsSink), ca });
-const openOneHop: Open = async () => tlsOpen({ socket: await relayHop(relay2Port), ca });
+const openOneHop: Open = async () => tlsOpen({ socket: await relayHop(relay.hop2Port), ca });
 const [sourceHost, sourcePort] = tlsSource.split(':') as [string, string];
 const openSourceDirect: Open = () => tlsOpen({ host: sourceHost, port: Number(sourcePort), ca });
 const openSourceTunnel: Open = async () =>
@@ -308,17 +298,17 @@ const TRANSPORTS: Transport[] =
         DEFAULT_TRANSPORT,
       ]
     : [only];
+/** This process and the targets', counted together as the client + target of every path. */
+const clientAndTarget = [process.pid, targetsChild.pid];
+const relayPids = [relay.hop1, relay.hop2, getRelay.hop1, getRelay.hop2].map((hop) => hop.pid);
 for (const transport of TRANSPORTS) {
   const sectionStarted = Date.now();
   const busyBefore = machineBusySeconds();
   const idleServer = startServer('proxy-server (idle agents)');
   const agent = await startAgent(transport);
-  /** This process and the targets' (client + target), the proxy-server, the agent. */
-  const clientAndTarget = [process.pid, targetsChild.pid];
+  /** Client + target, the proxy-server, the agent. */
   const pids = [clientAndTarget, server.pid, agent.pid];
-  const relays = [relay1, relay2, getRelay1, getRelay2].map((relay) => relay.pid);
-  const ours = () =>
-    [...clientAndTarget, server.pid, agent.pid, ...relays].reduce((a, p) => a + cpuSeconds(p), 0);
+  const ours = () => [...pids.flat(), ...relayPids].reduce((a, p) => a + cpuSeconds(p), 0);
   const oursBefore = ours();
   await bulkRate(openTunnel, WARMUP_BYTES, CHUNK);
 
@@ -333,7 +323,7 @@ for (const transport of TRANSPORTS) {
       direct: { open: openDirect, cpuOf: { pids: [clientAndTarget], cpu: directCpu } },
       relay: {
         open: openRelay,
-        cpuOf: { pids: [clientAndTarget, relay1.pid, relay2.pid], cpu: relayCpu },
+        cpuOf: { pids: [clientAndTarget, relay.hop1.pid, relay.hop2.pid], cpu: relayCpu },
       },
       tunnel: { open: openTunnel, cpuOf: { pids, cpu } },
     },
@@ -358,7 +348,10 @@ for (const transport of TRANSPORTS) {
   const hubRate = await bulkRounds(
     {
       direct: { open: openDirect },
-      oneHop: { open: openOneHop, cpuOf: { pids: [clientAndTarget, relay2.pid], cpu: oneHopCpu } },
+      oneHop: {
+        open: openOneHop,
+        cpuOf: { pids: [clientAndTarget, relay.hop2.pid], cpu: oneHopCpu },
+      },
       hub: { open: openHub, cpuOf: { pids: [clientAndTarget, hubAgent.pid], cpu: hubCpu } },
     },
     ROUNDS,
@@ -371,7 +364,7 @@ for (const transport of TRANSPORTS) {
       new HttpsAgent({ keepAlive: true, maxSockets: 1 }),
       // As the hub's controllers reach a spoke's API server: by the agent's name for it.
       new DialingHttpsAgent(() => hubServer.dial('bench', `${KUBE_APISERVER_TARGET}:443`)),
-      new DialingHttpsAgent(() => relayHop(getRelay2Port)),
+      new DialingHttpsAgent(() => relayHop(getRelay.hop2Port)),
     ],
     httpsTarget,
     ca,
@@ -389,13 +382,13 @@ for (const transport of TRANSPORTS) {
 
   /** CPU of the proxy-server, the agent and the two GET relay hops over the GETs. */
   const getCpu = [0, 0, 0, 0];
-  const getPids = [server.pid, agent.pid, getRelay1.pid, getRelay2.pid];
+  const getPids = [server.pid, agent.pid, getRelay.hop1.pid, getRelay.hop2.pid];
   const [directLat, tunnelLat, relayLat] = (await withCpu(getPids, getCpu, () =>
     interleavedGets(
       [
         new HttpsAgent({ keepAlive: true, maxSockets: 1 }),
         client.createHttpsAgent('bench', { keepAlive: true, maxSockets: 1 }),
-        new DialingHttpsAgent(() => relayHop(getRelay1Port)),
+        new DialingHttpsAgent(() => relayHop(getRelay.port)),
       ],
       httpsTarget,
       ca,
@@ -589,7 +582,9 @@ for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
 client.destroy();
 hubServer.destroy();
 await Promise.all(
-  [server, targetsChild, relay1, relay2, getRelay1, getRelay2].map((child) => child.stop()),
+  [server, targetsChild, relay.hop1, relay.hop2, getRelay.hop1, getRelay.hop2].map((child) =>
+    child.stop(),
+  ),
 );
 pki.remove();
 process.exit(0);
