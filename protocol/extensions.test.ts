@@ -5,6 +5,7 @@ import {
   Extension,
   SUPPORTED_EXTENSIONS,
   formatExtensions,
+  canonicalExtensions,
   negotiateExtensions,
   parseExtensions,
   type ExtensionName,
@@ -99,5 +100,18 @@ describe('negotiateExtensions', () => {
       parseExtensions(formatExtensions(local)),
     );
     expect([...theirs].sort()).toEqual([...expected].sort());
+  });
+});
+
+describe('canonicalExtensions', () => {
+  it('gives every tunnel with the same extensions one shared set, in canonical order', () => {
+    const a = negotiateExtensions(SUPPORTED_EXTENSIONS, parseExtensions('stream-id,ping'));
+    const b = negotiateExtensions(['stream-id', 'ping'], SUPPORTED_EXTENSIONS);
+    expect(b).toBe(a);
+    expect(canonicalExtensions(new Set<ExtensionName>(['stream-id', 'ping']))).toBe(a);
+    expect([...a].join(',')).toBe(formatExtensions(['ping', 'stream-id']));
+    expect(canonicalExtensions([])).toBe(negotiateExtensions(['ping'], []));
+    expect(canonicalExtensions([]).size).toBe(0);
+    expect(canonicalExtensions(['ping'])).not.toBe(a);
   });
 });

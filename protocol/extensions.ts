@@ -83,12 +83,32 @@ export function parseExtensions(
 /**
  * The effective extension set: those both announced. Symmetric, so both ends compute the same
  * set. Call it once per tunnel, after the peer's announcement arrived (see README
- * "Negotiation"); the result is fixed for the tunnel's life.
+ * "Negotiation"); the result is fixed for the tunnel's life (a {@link canonicalExtensions} set).
  */
 export function negotiateExtensions(
   local: Iterable<ExtensionName>,
   remote: Iterable<ExtensionName>,
 ): ReadonlySet<ExtensionName> {
   const remoteSet = new Set(remote);
-  return new Set([...local].filter((name) => remoteSet.has(name)));
+  return canonicalExtensions([...local].filter((name) => remoteSet.has(name)));
+}
+
+/** The sets {@link canonicalExtensions} gave out, by announcement value (at most 2^n of them). */
+const canonicalSets = new Map<string, ReadonlySet<ExtensionName>>();
+
+/**
+ * The one shared set, in canonical order, of the supported names among `extensions` (others are
+ * dropped). A hub holds thousands of tunnels and they negotiate a handful of combinations, so
+ * each tunnel keeping a set of its own cost ≈ 160 bytes for nothing. Never mutate the result.
+ */
+export function canonicalExtensions(
+  extensions: Iterable<ExtensionName>,
+): ReadonlySet<ExtensionName> {
+  const key = formatExtensions(extensions);
+  let set = canonicalSets.get(key);
+  if (set === undefined) {
+    set = new Set(key === '' ? [] : (key.split(',') as ExtensionName[]));
+    canonicalSets.set(key, set);
+  }
+  return set;
 }

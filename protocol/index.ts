@@ -30,6 +30,7 @@ export {
   Extension,
   SUPPORTED_EXTENSIONS,
   formatExtensions,
+  canonicalExtensions,
   negotiateExtensions,
   parseExtensions,
 } from './extensions.ts';

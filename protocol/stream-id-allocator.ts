@@ -47,7 +47,8 @@ let sharedRandom: (() => bigint) | undefined;
  * Pure in-memory state, not shared across tunnels; no timers, nothing to close.
  */
 export class StreamIdAllocator {
-  readonly #live = new Set<bigint>();
+  /** Made on the first id: an idle tunnel (most of a hub's) never needs one. */
+  #live: Set<bigint> | undefined;
   readonly #random: () => bigint;
 
   constructor(options: StreamIdAllocatorOptions = {}) {
@@ -56,12 +57,12 @@ export class StreamIdAllocator {
 
   /** Number of live ids. */
   get size(): number {
-    return this.#live.size;
+    return this.#live?.size ?? 0;
   }
 
   /** Whether `id` is live. */
   has(id: bigint): boolean {
-    return this.#live.has(id);
+    return this.#live?.has(id) ?? false;
   }
 
   /**
@@ -69,16 +70,17 @@ export class StreamIdAllocator {
    * `PROTO_ERR_STREAM_ID_IN_USE` only if the random source keeps returning live ids or 0.
    */
   allocate(): bigint {
+    const live = (this.#live ??= new Set());
     for (let i = 0; i < MAX_DRAWS; i++) {
       const id = this.#random() & MAX_STREAM_ID;
-      if (id !== 0n && !this.#live.has(id)) {
-        this.#live.add(id);
+      if (id !== 0n && !live.has(id)) {
+        live.add(id);
         return id;
       }
     }
     throw new ProtocolError(
       'PROTO_ERR_STREAM_ID_IN_USE',
-      `no free stream id after ${MAX_DRAWS} random draws (${this.#live.size} live): broken random source`,
+      `no free stream id after ${MAX_DRAWS} random draws (${live.size} live): broken random source`,
     );
   }
 
@@ -94,16 +96,17 @@ export class StreamIdAllocator {
         `stream id ${String(id)} is outside [1, 2^63 - 1]`,
       );
     }
-    if (this.#live.has(id)) {
+    const live = (this.#live ??= new Set());
+    if (live.has(id)) {
       throw new ProtocolError('PROTO_ERR_STREAM_ID_IN_USE', `stream id ${id} is already live`, {
         streamId: id,
       });
     }
-    this.#live.add(id);
+    live.add(id);
   }
 
   /** Marks `id` finished. Returns false if it was not live. Idempotent. */
   release(id: bigint): boolean {
-    return this.#live.delete(id);
+    return this.#live?.delete(id) ?? false;
   }
 }

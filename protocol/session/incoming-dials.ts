@@ -54,8 +54,9 @@ export function sendDialFailure(
 export class IncomingDials {
   readonly #core: SessionCore;
   readonly #onDial: ((dial: IncomingDial) => void) | undefined;
-  readonly #pending = new Map<bigint, IncomingDialHandle>();
-  readonly #streamByDialId = new Map<bigint, bigint>();
+  // Both made on first use: most tunnels of a hub are idle, and never need them.
+  #pending: Map<bigint, IncomingDialHandle> | undefined;
+  #streamByDialId: Map<bigint, bigint> | undefined;
   #nextConnectId = 1n;
 
   constructor(core: SessionCore, onDial: ((dial: IncomingDial) => void) | undefined) {
@@ -65,7 +66,7 @@ export class IncomingDials {
 
   /** Dials awaiting an answer. */
   get size(): number {
-    return this.#pending.size;
+    return this.#pending?.size ?? 0;
   }
 
   onDialRequest(p: DialRequestPacket): void {
@@ -77,7 +78,7 @@ export class IncomingDials {
     }
     const isInUse = core.isStreamId
       ? random === 0n || core.ids.has(random)
-      : this.#pending.has(random) || this.#streamByDialId.has(random);
+      : this.#pending?.has(random) === true || this.#streamByDialId?.has(random) === true;
     if (isInUse) {
       sendDialFailure(core, random, address, 'bad-request', `dial id ${random} is zero or in use`);
       return;
@@ -99,7 +100,7 @@ export class IncomingDials {
       onReject: (reason, message) => this.#reject(dial, reason, message),
       onAcceptCanceled: (code) => this.#detachedStream(dial, code),
     });
-    this.#pending.set(random, dial);
+    (this.#pending ??= new Map()).set(random, dial);
     try {
       this.#onDial(dial);
     } catch (err) {
@@ -109,15 +110,15 @@ export class IncomingDials {
 
   /** A DIAL_REQ that failed validation (bad address or protocol) for dial id `random`. */
   refuseInvalid(random: bigint, message: string): void {
-    if (this.#core.stream(random) !== undefined || this.#pending.has(random)) return;
+    if (this.#core.stream(random) !== undefined || this.#pending?.has(random) === true) return;
     sendDialFailure(this.#core, random, '', 'bad-request', message);
   }
 
   onCloseDial(p: CloseDialPacket): void {
     const core = this.#core;
-    const dial = this.#pending.get(p.random);
+    const dial = this.#pending?.get(p.random);
     if (dial !== undefined) {
-      this.#pending.delete(p.random);
+      this.#pending?.delete(p.random);
       dial.cancel(
         dialError(core.label, dial.address, 'canceled', 'the dialer canceled'),
         'canceled',
@@ -132,7 +133,7 @@ export class IncomingDials {
       core.checkIdle();
       return;
     }
-    const id = core.isStreamId ? p.random : this.#streamByDialId.get(p.random);
+    const id = core.isStreamId ? p.random : this.#streamByDialId?.get(p.random);
     if (id !== undefined) core.stream(id)?.receiveCancel();
   }
 
@@ -148,12 +149,12 @@ export class IncomingDials {
 
   /** A stream opened by accept() is gone. */
   streamFinished(dialId: bigint): void {
-    this.#streamByDialId.delete(dialId);
+    this.#streamByDialId?.delete(dialId);
   }
 
   /** The session is gone: abort every pending dial's signal ('tunnel-closed'). */
   cancelAll(cause: Error | undefined): void {
-    for (const dial of this.#pending.values()) {
+    for (const dial of this.#pending?.values() ?? []) {
       const err = dialError(
         this.#core.label,
         dial.address,
@@ -163,22 +164,22 @@ export class IncomingDials {
       );
       dial.cancel(err, 'tunnel-closed');
     }
-    this.#pending.clear();
-    this.#streamByDialId.clear();
+    this.#pending?.clear();
+    this.#streamByDialId?.clear();
   }
 
   #accept(dial: IncomingDialHandle): TunnelStream {
     const core = this.#core;
-    this.#pending.delete(dial.dialId);
+    this.#pending?.delete(dial.dialId);
     const id = core.isStreamId ? dial.dialId : this.#nextConnectId++;
-    if (!core.isStreamId) this.#streamByDialId.set(dial.dialId, id);
+    if (!core.isStreamId) (this.#streamByDialId ??= new Map()).set(dial.dialId, id);
     const stream = core.openStream(id, dial.address, dial.dialId, undefined);
     core.send({ type: 'DIAL_RSP', random: dial.dialId, connectId: id, error: '' });
     return stream;
   }
 
   #reject(dial: IncomingDialHandle, reason: DialFailureReason, message: string): void {
-    this.#pending.delete(dial.dialId);
+    this.#pending?.delete(dial.dialId);
     if (this.#core.isStreamId) this.#core.ids.release(dial.dialId);
     sendDialFailure(this.#core, dial.dialId, dial.address, reason, message);
     this.#core.checkIdle();

@@ -37,8 +37,9 @@ interface OutgoingDial {
  */
 export class OutgoingDials {
   readonly #core: SessionCore;
-  readonly #pending = new Map<bigint, OutgoingDial>();
-  readonly #canceled = new Map<bigint, NodeJS.Timeout>();
+  // Both made on first use: most tunnels of a hub are idle, and never need them.
+  #pending: Map<bigint, OutgoingDial> | undefined;
+  #canceled: Map<bigint, NodeJS.Timeout> | undefined;
 
   constructor(core: SessionCore) {
     this.#core = core;
@@ -46,7 +47,7 @@ export class OutgoingDials {
 
   /** Pending dials plus canceled ones still awaiting their answer. */
   get size(): number {
-    return this.#pending.size + this.#canceled.size;
+    return (this.#pending?.size ?? 0) + (this.#canceled?.size ?? 0);
   }
 
   /** See TunnelSession.dial(). */
@@ -95,7 +96,7 @@ export class OutgoingDials {
         dial.onAbort = () => this.#cancel(dial, 'canceled', 'signal aborted', signal.reason);
         signal.addEventListener('abort', dial.onAbort, { once: true });
       }
-      this.#pending.set(random, dial);
+      (this.#pending ??= new Map()).set(random, dial);
       const packet: DialRequestPacket = { type: 'DIAL_REQ', protocol: 'tcp', address, random };
       core.send(packet);
     });
@@ -103,9 +104,9 @@ export class OutgoingDials {
 
   onDialResponse(p: DialResponsePacket): void {
     const core = this.#core;
-    const dial = this.#pending.get(p.random);
+    const dial = this.#pending?.get(p.random);
     if (dial === undefined) {
-      if (this.#canceled.has(p.random)) {
+      if (this.#canceled?.has(p.random) === true) {
         // The answer to our DIAL_CLS is a failed DIAL_RSP or, if a success crossed it, the
         // CLOSE_RSP that follows (README, stream-id).
         if (p.error !== '') this.forgetCanceled(p.random);
@@ -146,7 +147,7 @@ export class OutgoingDials {
    * sent back. Ignored for a dial that is not pending.
    */
   onCloseDial(p: CloseDialPacket): void {
-    const dial = this.#pending.get(p.random);
+    const dial = this.#pending?.get(p.random);
     if (dial === undefined) return;
     this.#settle(dial);
     this.#core.ids.release(p.random);
@@ -156,10 +157,10 @@ export class OutgoingDials {
 
   /** True when `id` was a canceled dial awaiting its answer (now forgotten). */
   forgetCanceled(id: bigint): boolean {
-    const timer = this.#canceled.get(id);
+    const timer = this.#canceled?.get(id);
     if (timer === undefined) return false;
     clearTimeout(timer);
-    this.#canceled.delete(id);
+    this.#canceled?.delete(id);
     this.#core.ids.release(id);
     this.#core.checkIdle();
     return true;
@@ -167,7 +168,7 @@ export class OutgoingDials {
 
   /** A malformed DIAL_RSP for pending dial `random`: give up on it. True if there was one. */
   failInvalid(random: bigint, err: ProtocolError): boolean {
-    const dial = this.#pending.get(random);
+    const dial = this.#pending?.get(random);
     if (dial === undefined) return false;
     this.#cancel(dial, 'internal', `invalid DIAL_RSP: ${err.message}`, err);
     return true;
@@ -175,18 +176,18 @@ export class OutgoingDials {
 
   /** The session is gone: every pending dial fails 'tunnel-closed'; timers cleared. */
   failAll(cause: Error | undefined): void {
-    for (const dial of [...this.#pending.values()]) {
+    for (const dial of [...(this.#pending?.values() ?? [])]) {
       this.#settle(dial);
       this.#fail(dial, 'tunnel-closed', 'session closed', cause);
     }
-    for (const timer of this.#canceled.values()) clearTimeout(timer);
-    this.#canceled.clear();
+    for (const timer of this.#canceled?.values() ?? []) clearTimeout(timer);
+    this.#canceled?.clear();
   }
 
   /** Gives up on a pending dial: DIAL_CLS, reject; with stream-id, keep the id until answered. */
   #cancel(dial: OutgoingDial, reason: DialFailureReason, message: string, cause?: unknown): void {
     const core = this.#core;
-    if (!this.#pending.has(dial.random)) return;
+    if (this.#pending?.has(dial.random) !== true) return;
     this.#settle(dial);
     const packet: CloseDialPacket = {
       type: 'DIAL_CLS',
@@ -197,7 +198,7 @@ export class OutgoingDials {
     if (core.isStreamId && !core.isClosed()) {
       const timer = setTimeout(() => this.forgetCanceled(dial.random), core.host.closeTimeoutMs);
       timer.unref();
-      this.#canceled.set(dial.random, timer);
+      (this.#canceled ??= new Map()).set(dial.random, timer);
     } else {
       core.ids.release(dial.random);
     }
@@ -206,7 +207,7 @@ export class OutgoingDials {
 
   /** Removes a dial from the pending table and clears its timer and abort listener. */
   #settle(dial: OutgoingDial): void {
-    this.#pending.delete(dial.random);
+    this.#pending?.delete(dial.random);
     if (dial.timer !== undefined) clearTimeout(dial.timer);
     if (dial.onAbort !== undefined) dial.signal?.removeEventListener('abort', dial.onAbort);
     dial.timer = undefined;

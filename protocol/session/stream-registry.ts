@@ -20,24 +20,25 @@ export interface StreamEntry {
  */
 export class StreamRegistry {
   readonly #host: StreamHost;
-  readonly #streams = new Map<bigint, StreamEntry>();
+  /** Made with the first stream: most tunnels of a hub are idle, and never need it. */
+  #streams: Map<bigint, StreamEntry> | undefined;
 
   constructor(host: StreamHost) {
     this.#host = host;
   }
 
   get size(): number {
-    return this.#streams.size;
+    return this.#streams?.size ?? 0;
   }
 
   get(id: bigint): StreamControl | undefined {
-    return this.#streams.get(id)?.control;
+    return this.#streams?.get(id)?.control;
   }
 
   /** Bytes received and not yet read, all streams. */
   bufferedBytes(): number {
     let total = 0;
-    for (const entry of this.#streams.values()) total += entry.control.bufferedBytes();
+    for (const entry of this.#streams?.values() ?? []) total += entry.control.bufferedBytes();
     return total;
   }
 
@@ -50,7 +51,7 @@ export class StreamRegistry {
       bindControl: (c) => (control = c),
     });
     const onAbort = signal === undefined ? undefined : () => stream.reset('canceled');
-    this.#streams.set(id, { control: control!, dialId, address, signal, onAbort });
+    (this.#streams ??= new Map()).set(id, { control: control!, dialId, address, signal, onAbort });
     const { label, role } = this.#host;
     publishStreamOpen(() => ({ label, role, streamId: id, address }));
     if (signal !== undefined && onAbort !== undefined) {
@@ -63,9 +64,9 @@ export class StreamRegistry {
   /** Forgets a finished stream; returns its entry, or undefined if `control` is not registered. */
   remove(control: StreamControl): StreamEntry | undefined {
     const { stream } = control;
-    const entry = this.#streams.get(stream.streamId);
+    const entry = this.#streams?.get(stream.streamId);
     if (entry === undefined || entry.control !== control) return undefined;
-    this.#streams.delete(stream.streamId);
+    this.#streams?.delete(stream.streamId);
     if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
     const { label, role } = this.#host;
     publishStreamClose(() => ({
@@ -82,7 +83,7 @@ export class StreamRegistry {
 
   /** The session is gone: every stream is destroyed with 'tunnel-closed' and removed. */
   abandonAll(cause: Error | undefined): void {
-    for (const entry of [...this.#streams.values()]) entry.control.abandon(cause);
-    this.#streams.clear();
+    for (const entry of [...(this.#streams?.values() ?? [])]) entry.control.abandon(cause);
+    this.#streams?.clear();
   }
 }

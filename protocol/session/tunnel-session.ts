@@ -10,7 +10,7 @@ import { INITIAL_STREAM_WINDOW_BYTES, SMALL_INITIAL_STREAM_WINDOW_BYTES } from '
 import { encodeDataPacket } from '../data-codec.ts';
 import type { StreamResetCode } from '../error-codes.ts';
 import { ProtocolError } from '../errors.ts';
-import { Extension, type ExtensionName } from '../extensions.ts';
+import { canonicalExtensions, Extension, type ExtensionName } from '../extensions.ts';
 import type { InboundPacket } from '../grpc-services.ts';
 import type { Packet } from '../packet.ts';
 import { PingTracker, pongFor } from '../ping-tracker.ts';
@@ -82,7 +82,8 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
   readonly #outgoing: OutgoingDials;
   readonly #incoming: IncomingDials;
   readonly #streams: StreamRegistry;
-  readonly #drainWaiters = new Set<StreamControl>();
+  /** Made when a stream first waits for 'drain' (an idle tunnel never makes it). */
+  #drainWaiters: Set<StreamControl> | undefined;
   readonly #closeWaiters: (() => void)[] = [];
   readonly #pingTracker = new PingTracker();
   readonly #pingTimeoutMs: number;
@@ -95,7 +96,7 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
   #hasSentDrain = false;
   #rttMs: number | undefined;
   /** ping() calls waiting for their pong, by nonce. */
-  readonly #pingWaiters = new Map<number, PingWaiter>();
+  #pingWaiters: Map<number, PingWaiter> | undefined;
   #windowStalls = 0;
   #bytesIn = 0;
   #bytesOut = 0;
@@ -104,7 +105,7 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
     super();
     this.#transport = options.transport;
     this.#role = options.role;
-    this.#extensions = new Set(options.extensions);
+    this.#extensions = canonicalExtensions(options.extensions);
     this.#isPing = this.#extensions.has(Extension.PING);
     this.#label = options.label ?? `tunnel ${options.role}`;
     this.#pingTimeoutMs = options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
@@ -128,8 +129,8 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
         sendControl: (packet) => this.#send(packet),
         sendData: (connectId, payload, byteLength) =>
           this.#sendData(connectId, payload, byteLength),
-        waitForDrain: (control) => this.#drainWaiters.add(control),
-        cancelDrainWait: (control) => this.#drainWaiters.delete(control),
+        waitForDrain: (control) => (this.#drainWaiters ??= new Set()).add(control),
+        cancelDrainWait: (control) => this.#drainWaiters?.delete(control),
         windowStalled: (streamId) => {
           this.#windowStalls++;
           publishWindowStall(() => ({ label: this.#label, streamId }));
@@ -236,15 +237,15 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
     if (ping === undefined) return Promise.reject(fail('too many pings are unanswered'));
     return new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#pingWaiters.delete(ping.nonce);
+        this.#pingWaiters?.delete(ping.nonce);
         reject(fail(`no EXT_PONG within ${timeoutMs} ms`));
       }, timeoutMs);
       timer.unref();
-      this.#pingWaiters.set(ping.nonce, {
+      (this.#pingWaiters ??= new Map()).set(ping.nonce, {
         sentAt,
         timer,
         resolve,
-        reject: (why) => reject(fail(why)),
+        reject: (why: string) => reject(fail(why)),
       });
       this.#send(ping);
     });
@@ -344,7 +345,7 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
           const now = performance.now();
           const rtt = this.#pingTracker.handlePong(p, now);
           if (rtt !== undefined) this.#rttMs = rtt;
-          if (rtt !== undefined && this.#pingWaiters.size > 0) this.#settlePings(now);
+          if (rtt !== undefined && this.#pingWaiters !== undefined) this.#settlePings(now);
         }
         return;
       case 'UNKNOWN':
@@ -381,7 +382,7 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
   #onStreamFinished(control: StreamControl): void {
     const entry = this.#streams.remove(control);
     if (entry === undefined) return;
-    this.#drainWaiters.delete(control);
+    this.#drainWaiters?.delete(control);
     if (this.#core.isStreamId) this.#core.ids.release(control.stream.streamId);
     this.#incoming.streamFinished(entry.dialId);
     this.#checkIdle();
@@ -415,9 +416,11 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
     this.#isBraked = false;
     // Round-robin: each waiter sends until the brake engages again; the rest wait their turn
     // (a waiter that brakes again re-registers at the end of the set).
-    for (const control of this.#drainWaiters) {
+    const waiters = this.#drainWaiters;
+    if (waiters === undefined) return;
+    for (const control of waiters) {
       if (this.#isBraked) return;
-      this.#drainWaiters.delete(control);
+      waiters.delete(control);
       control.resumeAfterDrain();
     }
   };
@@ -441,9 +444,11 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
 
   /** Resolves the ping() calls whose pings a pong has settled. */
   #settlePings(now: number): void {
-    for (const [nonce, waiter] of this.#pingWaiters) {
+    const waiters = this.#pingWaiters;
+    if (waiters === undefined) return;
+    for (const [nonce, waiter] of waiters) {
       if (this.#pingTracker.isOutstanding(nonce)) continue;
-      this.#pingWaiters.delete(nonce);
+      waiters.delete(nonce);
       clearTimeout(waiter.timer);
       waiter.resolve(Math.max(0, now - waiter.sentAt));
     }
@@ -466,12 +471,12 @@ export class TunnelSession extends EventEmitter implements TunnelSessionApi {
     if (this.#pingTimer !== undefined) clearInterval(this.#pingTimer);
     this.#pingTimer = undefined;
     this.#pingTracker.clear();
-    for (const waiter of this.#pingWaiters.values()) {
+    for (const waiter of this.#pingWaiters?.values() ?? []) {
       clearTimeout(waiter.timer);
       waiter.reject('the session closed');
     }
-    this.#pingWaiters.clear();
-    this.#drainWaiters.clear();
+    this.#pingWaiters?.clear();
+    this.#drainWaiters?.clear();
     this.#outgoing.failAll(err);
     this.#incoming.cancelAll(err);
     this.#streams.abandonAll(err);

@@ -52,8 +52,10 @@ function normalizeHost(host: string): string {
 export class AgentRegistry<A extends RoutableAgent> {
   readonly #random: () => number;
   readonly #all = new Set<A>();
-  readonly #byCluster = new Map<string, Set<A>>();
-  readonly #byHost = new Map<string, Set<A>>();
+  // Arrays, not Sets: a cluster has one agent or a few, and a hub thousands of clusters (a Set
+  // of one costs ≈ 150 bytes, an array of one ≈ 40).
+  readonly #byCluster = new Map<string, A[]>();
+  readonly #byHost = new Map<string, A[]>();
 
   constructor(options: AgentRegistryOptions = {}) {
     this.#random = options.random ?? Math.random;
@@ -152,18 +154,16 @@ export class AgentRegistry<A extends RoutableAgent> {
   }
 }
 
-function addTo<A>(map: Map<string, Set<A>>, key: string, agent: A): void {
-  let set = map.get(key);
-  if (set === undefined) {
-    set = new Set();
-    map.set(key, set);
-  }
-  set.add(agent);
+function addTo<A>(map: Map<string, A[]>, key: string, agent: A): void {
+  const agents = map.get(key);
+  if (agents === undefined) map.set(key, [agent]);
+  else if (!agents.includes(agent)) agents.push(agent);
 }
 
-function removeFrom<A>(map: Map<string, Set<A>>, key: string, agent: A): void {
-  const set = map.get(key);
-  if (set === undefined) return;
-  set.delete(agent);
-  if (set.size === 0) map.delete(key);
+function removeFrom<A>(map: Map<string, A[]>, key: string, agent: A): void {
+  const agents = map.get(key);
+  const at = agents?.indexOf(agent) ?? -1;
+  if (agents === undefined || at < 0) return;
+  if (agents.length === 1) map.delete(key);
+  else agents.splice(at, 1);
 }
