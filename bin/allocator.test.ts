@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { allocatorEnv, chooseAllocator, JEMALLOC_CONF, JEMALLOC_PATHS } from './allocator.ts';
+import {
+  allocatorEnv,
+  cachedJemallocPath,
+  chooseAllocator,
+  JEMALLOC_CONF,
+  JEMALLOC_PATHS,
+} from './allocator.ts';
 
 const debianLib = JEMALLOC_PATHS[0] as string;
 const only =
@@ -23,6 +29,19 @@ describe('chooseAllocator', () => {
     ).toEqual({
       kind: 'jemalloc',
       library: '/usr/lib64/libjemalloc.so.2',
+    });
+  });
+
+  it('finds the library fetched into the cache when none is installed', () => {
+    const env = { SPOKELINK_CACHE_DIR: '/var/cache/sl' };
+    expect(cachedJemallocPath(env)).toBe('/var/cache/sl/jemalloc/libjemalloc.so.2');
+    expect(chooseAllocator(env, 'linux', only(cachedJemallocPath(env)))).toEqual({
+      kind: 'jemalloc',
+      library: '/var/cache/sl/jemalloc/libjemalloc.so.2',
+    });
+    expect(chooseAllocator(env, 'linux', only(cachedJemallocPath(env), debianLib))).toEqual({
+      kind: 'jemalloc',
+      library: debianLib,
     });
   });
 

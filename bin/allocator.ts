@@ -6,10 +6,16 @@
 // measured it: the "native" part of the RSS grew, the V8 heap and the Buffers did not). jemalloc
 // gives such pages back after a few seconds. So the CLI preloads jemalloc where one is installed
 // (Debian/Ubuntu `libjemalloc2`, Fedora/Alpine `jemalloc`); the container image installs it.
+// Where none is, `sandbox up` and the benchmarks fetch Debian's package into the cache
+// (bin/fetch-jemalloc.ts), so that the sandbox and the figures are those of the product as it
+// is deployed; the CLI looks there too.
 //
 // SPOKELINK_ALLOCATOR: unset or `auto` (jemalloc when found), `system` (glibc's malloc), or the
 // path of a jemalloc shared library (an error if it does not exist).
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { cacheRoot } from '../sandbox/versions.ts';
 
 /** Where distributions install jemalloc's shared library. */
 export const JEMALLOC_PATHS: readonly string[] = [
@@ -19,6 +25,11 @@ export const JEMALLOC_PATHS: readonly string[] = [
   '/usr/lib/libjemalloc.so.2',
   '/usr/local/lib/libjemalloc.so.2',
 ];
+
+/** Where `fetchJemalloc` puts the library: the project's cache (`cacheRoot`), `jemalloc/`. */
+export function cachedJemallocPath(env: NodeJS.ProcessEnv): string {
+  return join(cacheRoot(env), 'jemalloc', 'libjemalloc.so.2');
+}
 
 /**
  * jemalloc's settings: a background thread returns unused pages even while the process is
@@ -44,7 +55,7 @@ export function chooseAllocator(
       throw new Error(`SPOKELINK_ALLOCATOR names ${wanted}, which does not exist`);
     return { kind: 'jemalloc', library: wanted };
   }
-  const library = JEMALLOC_PATHS.find((p) => exists(p));
+  const library = [...JEMALLOC_PATHS, cachedJemallocPath(env)].find((p) => exists(p));
   return library === undefined
     ? { kind: 'system', reason: 'no jemalloc library installed' }
     : { kind: 'jemalloc', library };

@@ -3,6 +3,7 @@ import { mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { fetchJemalloc } from '../../bin/fetch-jemalloc.ts';
 import { formatDuration, sweepStale } from '../../sandbox/index.ts';
 import { isRunning, readState, type SandboxState, sandboxDir } from './state.ts';
 
@@ -29,6 +30,9 @@ export async function sandboxUp(
     return current.phase === 'failed' ? 1 : 0;
   }
   if (current) cleanUp(dir, current); // left by a sandbox process that died
+  // The sandbox's processes run on jemalloc, as the container image's do: on a machine without
+  // it, this fetches Debian's library into the cache first (a second or two, once).
+  await fetchJemalloc({ env, progress: (line) => out(`  ${line}`) });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const log = join(dir, 'sandbox.log');
   const fd = openSync(log, 'a');

@@ -14,7 +14,8 @@ import {
   type KeyPair,
 } from '../../certs/index.ts';
 import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/identity.ts';
-import { allocatorEnv, chooseAllocator } from '../../bin/allocator.ts';
+import { type Allocator, allocatorEnv, chooseAllocator } from '../../bin/allocator.ts';
+import { fetchJemalloc } from '../../bin/fetch-jemalloc.ts';
 import { missingV8Flags } from '../../bin/v8-flags.ts';
 
 export const MiB = 1024 * 1024;
@@ -203,8 +204,19 @@ process.on('exit', () => {
  * jemalloc where it is installed, so the benchmarks' children, which are the product's code
  * started without the CLI, get the same.
  */
-const childAllocator = chooseAllocator(process.env);
-const childEnv = allocatorEnv(process.env, childAllocator) ?? process.env;
+let childAllocator: Allocator = chooseAllocator(process.env);
+let childEnv = allocatorEnv(process.env, childAllocator) ?? process.env;
+
+/**
+ * Called by a benchmark's main script before it starts children: fetches Debian's jemalloc into
+ * the cache when the machine has none (bin/fetch-jemalloc.ts), so that the children run on the
+ * allocator the product is deployed with; where that fails they run on the system malloc, and
+ * {@link describeAllocator} says why.
+ */
+export async function prepareAllocator(): Promise<void> {
+  childAllocator = await fetchJemalloc();
+  childEnv = allocatorEnv(process.env, childAllocator) ?? process.env;
+}
 
 /** The allocator the benchmarks' children run on, in words, for reports. */
 export function describeAllocator(): string {

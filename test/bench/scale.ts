@@ -45,6 +45,7 @@ import {
   machineBusySeconds,
   rssKiB,
   sleep,
+  prepareAllocator,
   startChild,
   waitFor,
 } from './bench-kit.ts';
@@ -84,6 +85,7 @@ raiseFileLimit(Math.min(AGENTS, AGENTS_PER_PROCESS) + AGENTS + SPARE_FDS);
 // Exit through process.exit so that bench-kit kills the children on the way out.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
+await prepareAllocator();
 const pki = benchPki();
 const files = {
   cert: pki.file('server.crt', pki.server.certPem),

@@ -40,7 +40,7 @@ import { AGENT_ORGANIZATION, agentCommonName } from '../../protocol/identity.ts'
 import { createTunnelClient } from '../../proxy-server/client/index.ts';
 import { gatewayClusterUrl } from '../../proxy-server/index.ts';
 import { ensureBinaries, startControlPlane } from '../../sandbox/index.ts';
-import { describeAllocator, sleep } from './bench-kit.ts';
+import { describeAllocator, prepareAllocator, sleep } from './bench-kit.ts';
 import { prepareBenchPlanes } from './bench-planes.ts';
 import { newTally, RestartWindows, streamOp } from './soak-churn.ts';
 import { keepWatching, KubeWorker, NAMESPACE } from './soak-gateway.ts';
@@ -93,6 +93,7 @@ function freePort(): Promise<number> {
 
 process.on('SIGINT', () => process.exit(130));
 const binaries = await ensureBinaries();
+await prepareAllocator();
 const scratch = mkdtempSync(join(tmpdir(), 'spokelink-soak-'));
 const file = (name: string, text: string) => {
   const path = join(scratch, name);

@@ -47,6 +47,7 @@ import {
   rssKiB,
   runWithV8Flags,
   sleep,
+  prepareAllocator,
   startChild,
   waitFor,
   withCpu,
@@ -139,6 +140,8 @@ const agentFiles = {
   key: pki.file('agent.key', agentCert.keyPem),
 };
 const ca = pki.ca.certPem;
+
+await prepareAllocator();
 
 // ---- the targets (a child process: bench-targets.ts says why) ----
 const tlsArgs = ['--cert', files.cert, '--key', files.key, '--ca', files.ca];

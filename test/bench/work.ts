@@ -54,6 +54,7 @@ import {
   rssKiB,
   runWithV8Flags,
   sleep,
+  prepareAllocator,
   startChild,
 } from './bench-kit.ts';
 import { prepareBenchPlanes } from './bench-planes.ts';
@@ -159,6 +160,7 @@ function workFor(cluster: string): KubernetesObject & Record<string, unknown> {
 
 process.on('SIGINT', () => process.exit(130));
 const binaries = await ensureBinaries();
+await prepareAllocator();
 const scratch = mkdtempSync(join(tmpdir(), 'spokelink-bench-work-'));
 const started = performance.now();
 const [hubPlane, spokePlane] = await Promise.all([
