@@ -225,11 +225,22 @@ export function describeAllocator(): string {
     : `system malloc (${childAllocator.reason})`;
 }
 
+export interface StartChildOptions {
+  /**
+   * A baseline, not the product (the targets, the plain relay chain): it runs on the allocator
+   * this process was started with, not the product's. jemalloc costs a Node process receiving
+   * TLS ≈ 0.7 s/GB more than glibc's malloc here (a page fault per page received, in Node's TLS
+   * input buffer), and a baseline slowed by the product's allocator would flatter the product.
+   */
+  readonly baseline?: boolean;
+}
+
 export function startChild(
   script: string,
   args: string[],
   name: string,
   nodeArgs: readonly string[] = [],
+  options: StartChildOptions = {},
 ): Child {
   const profile = process.env['BENCH_CPU_PROF_DIR']
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF_DIR']}`]
@@ -237,7 +248,7 @@ export function startChild(
   const flags = [...new Set([...profile, ...nodeArgs])];
   const proc = spawn(process.execPath, [...flags, join(ROOT, script), ...args], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: childEnv,
+    env: options.baseline === true ? process.env : childEnv,
   });
   children.add(proc);
   let tail = '';

@@ -151,6 +151,7 @@ const targetsChild = startChild(
   'targets',
   // As when the targets ran in this process; they are the same for every path.
   HUB_V8_FLAGS,
+  { baseline: true },
 );
 const { tlsSink, rawSink, rawSource, tlsSource, httpsTarget } =
   await targetsChild.message<BenchTargets>();
@@ -176,6 +177,7 @@ async function startRelayChain(
     ['--next', target, ...relayArgs],
     `${name}2`,
     TUNNEL_V8_FLAGS,
+    { baseline: true },
   );
   const hop2Port = (await hop2.message<{ port: number }>()).port;
   const hop1 = startChild(
@@ -183,6 +185,7 @@ async function startRelayChain(
     ['--next', `127.0.0.1:${hop2Port}`, '--next-tls', ...relayArgs],
     `${name}1`,
     TUNNEL_V8_FLAGS,
+    { baseline: true },
   );
   return { hop1, hop2, port: (await hop1.message<{ port: number }>()).port, hop2Port };
 }
