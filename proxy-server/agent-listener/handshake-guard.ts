@@ -66,6 +66,10 @@ export function guardPendingHandshakes(
       clearTimeout(timer);
       pending -= 1;
       if (settlers.get(key) === settle) settlers.delete(key);
+      // Let go of this closure (and the timer it holds) for the rest of the connection's life:
+      // a proxy-server keeps thousands of agent connections open.
+      byParent.delete(socket);
+      socket.off('close', settle);
     };
     settlers.set(key, settle);
     byParent.set(socket, settle);
