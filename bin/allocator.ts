@@ -6,9 +6,9 @@
 // measured it: the "native" part of the RSS grew, the V8 heap and the Buffers did not). jemalloc
 // gives such pages back after a few seconds. So the CLI preloads jemalloc where one is installed
 // (Debian/Ubuntu `libjemalloc2`, Fedora/Alpine `jemalloc`); the container image installs it.
-// Where none is, `sandbox up` and the benchmarks fetch Debian's package into the cache
-// (bin/fetch-jemalloc.ts), so that the sandbox and the figures are those of the product as it
-// is deployed; the CLI looks there too.
+// Where none is, `sandbox up`, `npm test`'s build step and the benchmarks fetch Debian's package
+// into the cache (bin/fetch-jemalloc.ts), so that the sandbox, the tests and the figures are of
+// the product as it is deployed; the CLI looks there too.
 //
 // SPOKELINK_ALLOCATOR: unset or `auto` (jemalloc when found), `system` (glibc's malloc), or the
 // path of a jemalloc shared library (an error if it does not exist).

@@ -9,7 +9,15 @@
 // Linux, the answer is the allocator the CLI would choose anyway, with the reason it is not
 // jemalloc.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -83,12 +91,10 @@ function findLibrary(lib: string): string | undefined {
   for (const entry of entries) {
     if (entry.name === 'libjemalloc.so.2' && entry.isFile()) return join(lib, entry.name);
   }
-  for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
-    const below = join(lib, entry.name, 'libjemalloc.so.2');
-    if (readdirSync(join(lib, entry.name)).includes('libjemalloc.so.2')) return below;
-  }
-  return undefined;
+  return entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => join(lib, entry.name, 'libjemalloc.so.2'))
+    .find((path) => existsSync(path));
 }
 
 /** The first line of what a failed command or call said. */
